@@ -1,0 +1,187 @@
+/**
+ * The one source of time. XState receives it in `createActor(..., { clock })`, so `after`
+ * delays follow it; the runtime's own timers (request timeouts, link pings) use it too.
+ * Nothing else in the project may call Date.now() or setTimeout for protocol time.
+ */
+export interface Clock {
+  now(): number
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+export class RealClock implements Clock {
+  now(): number {
+    return Date.now()
+  }
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+    const handle = setTimeout(fn, ms)
+    // Protocol timers (pings, retries) must not keep a finished process alive.
+    handle.unref?.()
+    return handle
+  }
+  clearTimeout(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout)
+  }
+}
+
+interface SimTimer {
+  readonly id: number
+  readonly at: number
+  readonly seq: number
+  readonly fn: (...args: unknown[]) => void
+}
+
+/** A binary min-heap ordered by (at, seq): equal deadlines fire in the order they were set. */
+class TimerHeap {
+  private readonly items: SimTimer[] = []
+  get size(): number {
+    return this.items.length
+  }
+  peek(): SimTimer | undefined {
+    return this.items[0]
+  }
+  push(t: SimTimer): void {
+    const a = this.items
+    a.push(t)
+    let i = a.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!TimerHeap.before(a[i]!, a[p]!)) break
+      ;[a[i], a[p]] = [a[p]!, a[i]!]
+      i = p
+    }
+  }
+  pop(): SimTimer | undefined {
+    const a = this.items
+    const top = a[0]
+    const last = a.pop()
+    if (a.length > 0 && last) {
+      a[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < a.length && TimerHeap.before(a[l]!, a[m]!)) m = l
+        if (r < a.length && TimerHeap.before(a[r]!, a[m]!)) m = r
+        if (m === i) break
+        ;[a[i], a[m]] = [a[m]!, a[i]!]
+        i = m
+      }
+    }
+    return top
+  }
+  private static before(x: SimTimer, y: SimTimer): boolean {
+    return x.at < y.at || (x.at === y.at && x.seq < y.seq)
+  }
+}
+
+/**
+ * Virtual time for tests and simulation (libprocess's Clock::pause/advance). Timers fire only
+ * when the test advances time, in deadline order, so a run is reproducible to the event.
+ */
+export class SimClock implements Clock {
+  private current: number
+  private seq = 0
+  private readonly heap = new TimerHeap()
+  private readonly cancelled = new Set<number>()
+  private readonly live = new Set<number>()
+
+  constructor(start = 0) {
+    this.current = start
+  }
+
+  now(): number {
+    return this.current
+  }
+
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+    const id = ++this.seq
+    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0
+    this.heap.push({ id, at: this.current + delay, seq: id, fn })
+    this.live.add(id)
+    return id
+  }
+
+  clearTimeout(handle: unknown): void {
+    if (typeof handle === 'number' && this.live.delete(handle)) this.cancelled.add(handle)
+  }
+
+  /** Timers set and not yet fired or cancelled. */
+  get pending(): number {
+    return this.live.size
+  }
+
+  /** The deadline of the next live timer, if any. */
+  nextDeadline(): number | undefined {
+    this.dropCancelledHead()
+    return this.heap.peek()?.at
+  }
+
+  /** Fires the next due timer at or before `limit`; returns false when there is none. */
+  step(limit = Infinity): boolean {
+    this.dropCancelledHead()
+    const next = this.heap.peek()
+    if (!next || next.at > limit) return false
+    this.heap.pop()
+    this.live.delete(next.id)
+    if (next.at > this.current) this.current = next.at
+    next.fn()
+    return true
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
+  advance(ms: number): void {
+    const target = this.current + Math.max(0, ms)
+    while (this.step(target)) {
+      /* fire */
+    }
+    this.current = target
+  }
+
+  /**
+   * Fires timers until none is left (time jumps to each deadline). `maxSteps` guards against a
+   * periodic timer that re-arms forever; it returns the number of timers fired.
+   */
+  runUntilIdle(maxSteps = 1_000_000): number {
+    let fired = 0
+    while (fired < maxSteps && this.step()) fired++
+    return fired
+  }
+
+  /**
+   * The async form of advance(): between timers it lets promise continuations run (request
+   * replies, awaited sends), so code written with async/await progresses in virtual time.
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    const target = this.current + Math.max(0, ms)
+    await flushMicrotasks()
+    while (this.step(target)) await flushMicrotasks()
+    this.current = target
+  }
+
+  /** The async form of runUntilIdle(). */
+  async settle(maxSteps = 1_000_000): Promise<number> {
+    let fired = 0
+    await flushMicrotasks()
+    while (fired < maxSteps && this.step()) {
+      fired++
+      await flushMicrotasks()
+    }
+    return fired
+  }
+
+  private dropCancelledHead(): void {
+    while (this.cancelled.size > 0) {
+      const head = this.heap.peek()
+      if (!head || !this.cancelled.has(head.id)) return
+      this.heap.pop()
+      this.cancelled.delete(head.id)
+    }
+  }
+}
+
+/** Runs every queued promise continuation (a macrotask boundary flushes the microtask queue). */
+export function flushMicrotasks(): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve))
+}
