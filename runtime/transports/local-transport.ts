@@ -11,22 +11,17 @@ interface LocalSub {
 }
 
 /**
- * In-process delivery for the embedded cluster and fast tests. Messages are queued and drained
- * in one microtask per burst, so a send never re-enters the receiver inside the sender's action,
- * exactly as with a network transport. Bytes are passed as encoded (no copy): the receiver
- * decodes them the same way it would decode bytes from NATS.
+ * The in-process message bus. Messages are queued and drained in one microtask per burst, so a
+ * send never re-enters the receiver inside the sender's action, exactly as with a network.
+ * Bytes are passed as encoded (no copy): receivers decode them as they would bytes from NATS.
  */
-export class LocalTransport implements Transport {
-  readonly kind = 'local' as const
+export class LocalBus {
   private readonly subs = new Map<string, LocalSub[]>()
-  private queue: Array<{ sub: LocalSub; bytes: Uint8Array }> = []
+  private queue: Array<{ sub: LocalSub; bytes: Uint8Array } | undefined> = []
   private head = 0
   private draining = false
-  private closed = false
-  private readonly listeners: Array<(s: TransportStatus) => void> = []
 
   subscribe(subject: string, handler: BytesHandler): Subscription {
-    if (this.closed) throw new ClosedError('local transport')
     const sub: LocalSub = { handler, queued: 0, active: true }
     let list = this.subs.get(subject)
     if (!list) this.subs.set(subject, (list = []))
@@ -46,7 +41,6 @@ export class LocalTransport implements Transport {
   }
 
   publish(subject: string, bytes: Uint8Array): void {
-    if (this.closed) return
     const list = this.subs.get(subject)
     if (!list) return
     for (const sub of list) {
@@ -66,10 +60,10 @@ export class LocalTransport implements Transport {
     let i = this.head
     const stop = i + DRAIN_BATCH
     while (i < q.length && i < stop) {
-      const { sub, bytes } = q[i]!
-      q[i++] = undefined as never
-      sub.queued--
-      if (sub.active) sub.handler(bytes)
+      const item = q[i]!
+      q[i++] = undefined
+      item.sub.queued--
+      if (item.sub.active) item.sub.handler(item.bytes)
     }
     if (i >= q.length) {
       this.queue = []
@@ -89,6 +83,45 @@ export class LocalTransport implements Transport {
   async flush(): Promise<void> {
     while (this.draining) await new Promise(r => setImmediate(r))
   }
+}
+
+/**
+ * One runtime's connection to a LocalBus. Several runtimes in one process (the embedded
+ * cluster, tests) share a bus; each closes its own connection without touching the others.
+ */
+export class LocalTransport implements Transport {
+  readonly kind = 'local' as const
+  readonly bus: LocalBus
+  private readonly mine = new Set<Subscription>()
+  private readonly listeners: Array<(s: TransportStatus) => void> = []
+  private closed = false
+
+  constructor(bus: LocalBus = new LocalBus()) {
+    this.bus = bus
+  }
+
+  subscribe(subject: string, handler: BytesHandler): Subscription {
+    if (this.closed) throw new ClosedError('local transport')
+    const inner = this.bus.subscribe(subject, handler)
+    const sub: Subscription = {
+      subject,
+      pending: inner.pending,
+      unsubscribe: () => {
+        inner.unsubscribe()
+        this.mine.delete(sub)
+      },
+    }
+    this.mine.add(sub)
+    return sub
+  }
+
+  publish(subject: string, bytes: Uint8Array): void {
+    if (!this.closed) this.bus.publish(subject, bytes)
+  }
+
+  flush(): Promise<void> {
+    return this.bus.flush()
+  }
 
   onStatus(listener: (status: TransportStatus) => void): void {
     this.listeners.push(listener)
@@ -97,9 +130,7 @@ export class LocalTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.subs.clear()
-    this.queue = []
-    this.head = 0
+    for (const sub of [...this.mine]) sub.unsubscribe()
     for (const l of this.listeners) l('closed')
   }
 }
