@@ -5,7 +5,7 @@
  */
 export interface Clock {
   now(): number
-  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown
+  setTimeout(fn: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
 }
 
@@ -13,7 +13,7 @@ export class RealClock implements Clock {
   now(): number {
     return Date.now()
   }
-  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+  setTimeout(fn: () => void, ms: number): unknown {
     const handle = setTimeout(fn, ms)
     // Protocol timers (pings, retries) must not keep a finished process alive.
     handle.unref?.()
@@ -28,7 +28,7 @@ interface SimTimer {
   readonly id: number
   readonly at: number
   readonly seq: number
-  readonly fn: (...args: unknown[]) => void
+  readonly fn: () => void
 }
 
 /** A binary min-heap ordered by (at, seq): equal deadlines fire in the order they were set. */
@@ -95,7 +95,7 @@ export class SimClock implements Clock {
     return this.current
   }
 
-  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+  setTimeout(fn: () => void, ms: number): unknown {
     const id = ++this.seq
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0
     this.heap.push({ id, at: this.current + delay, seq: id, fn })

@@ -102,6 +102,9 @@ const ControlMessages = {
 /** Event handling time is sampled (1 in 16) so measuring does not cost more than handling. */
 const TIMING_SAMPLE_MASK = 15
 
+/** Enough for a master talking to 10,000 agents and their executors without re-validating. */
+const SUBJECT_CACHE_SIZE = 50_000
+
 /**
  * The libprocess of this project: hosts XState machines as actors addressed by pids, moves
  * their messages over a Transport, validates everything inbound at the edge, and provides
@@ -120,6 +123,7 @@ export class Runtime {
   private readonly codec = new EnvelopeCodec()
   private readonly actors = new Map<Pid, Hosted>()
   private readonly pending = new Map<string, PendingRequest>()
+  private readonly subjects = new Map<Pid, string>()
   private readonly nodes = new Map<string, WatchedNode>()
   private readonly dropLog: RateLimitedLog
   private readonly linkPingIntervalMs: number
@@ -224,14 +228,26 @@ export class Runtime {
   /** Sends from any pid this process speaks for (an actor's, or the runtime's own). */
   send(from: Pid, to: Pid, type: string, body: unknown, id?: string, replyTo?: Pid): void {
     if (this.closed) return
-    if (!isValidPid(to)) throw new PidError(`cannot send ${type} to '${to}': not a valid pid (expected name@node)`)
+    const toSubject = this.subjectFor(to)
+    if (toSubject === undefined) throw new PidError(`cannot send ${type} to '${to}': not a valid pid (expected name@node)`)
     const env: Envelope = { type, from, to, body }
     if (id !== undefined) env.id = id
     if (replyTo !== undefined) env.replyTo = replyTo
     const bytes = this.codec.encode(env)
     this.sent.inc()
     this.countByType(this.sentByType, 'runtime/messages_sent/', type)
-    this.transport.publish(subjectOf(this.prefix, to), bytes, subjectOf(this.prefix, from))
+    this.transport.publish(toSubject, bytes, this.transport.kind === 'sim' ? this.subjectFor(from) : undefined)
+  }
+
+  /** Subjects of recently used pids (a pid is validated once, not per message). */
+  private subjectFor(pid: Pid): string | undefined {
+    let subject = this.subjects.get(pid)
+    if (subject === undefined) {
+      if (!isValidPid(pid)) return undefined
+      if (this.subjects.size >= SUBJECT_CACHE_SIZE) this.subjects.clear()
+      this.subjects.set(pid, (subject = subjectOf(this.prefix, pid)))
+    }
+    return subject
   }
 
   /** A request from outside any actor (the CLI, a test): the reply comes to the runtime's pid. */
