@@ -67,7 +67,7 @@ async function actorPath(transports: () => Promise<Transport>, count: number): P
 
 async function actorTwoProcesses(url: string, count: number): Promise<number> {
   const script = fileURLToPath(new URL('./support/runtime-peer.ts', import.meta.url))
-  const peer = spawn(process.execPath, ['--import', 'tsx', script, url, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const peer = spawn(process.execPath, [...process.execArgv.filter(a => a.startsWith('--max-semi')), '--import', 'tsx', script, url, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     await new Promise<void>((resolve, reject) => {
       peer.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve())
