@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { EnvelopeCodec, DecodeError } from './codec.js'
 import type { Envelope } from './envelope.js'
 import { RealClock, type Clock } from './clock.js'
-import { ClosedError, PidError, RequestTimeoutError } from './errors.js'
+import { ClosedError, PidError, RequestTimeoutError, TransportError } from './errors.js'
 import { RateLimitedLog, silentLogger } from './logger.js'
 import { MetricsRegistry, type Counter, type Timer } from './metrics.js'
 import { checkClusterPrefix, isValidPid, makePid, nodeOf, subjectOf, type Pid } from './pid.js'
@@ -236,7 +236,15 @@ export class Runtime {
     const bytes = this.codec.encode(env)
     this.sent.inc()
     this.countByType(this.sentByType, 'runtime/messages_sent/', type)
-    this.transport.publish(toSubject, bytes, this.transport.kind === 'sim' ? this.subjectFor(from) : undefined)
+    try {
+      this.transport.publish(toSubject, bytes, this.transport.kind === 'sim' ? this.subjectFor(from) : undefined)
+    } catch (err) {
+      // Too large for the bus: lost like a dropped packet, but loudly. Senders of big payloads
+      // (offers, state) split them; this is the backstop.
+      if (!(err instanceof TransportError)) throw err
+      this.metrics.counter('runtime/messages_unsendable').inc()
+      this.log.error({ type, from, to, bytes: bytes.length }, `cannot send ${type} from ${from} to ${to}: ${err.message}`)
+    }
   }
 
   /** Subjects of recently used pids (a pid is validated once, not per message). */

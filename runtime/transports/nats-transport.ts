@@ -92,22 +92,33 @@ export class NatsTransport implements Transport {
 
   publish(subject: string, bytes: Uint8Array): void {
     if (this.closed) return
+    const max = this.maxPayload()
+    if (bytes.length > max) {
+      throw new TransportError(`message of ${bytes.length} bytes to ${subject} exceeds the NATS server's max_payload of ${max} bytes`)
+    }
     if (!this.coalesce) {
       this.connection.publish(subject, bytes)
       return
     }
     let out = this.outbox.get(subject)
+    // A frame never grows past the server's limit: flush what is queued before it would.
+    if (out && (out.items.length >= MAX_FRAME_MESSAGES || 1 + out.bytes + bytes.length + 4 > Math.min(MAX_FRAME_BYTES, max))) {
+      this.outbox.delete(subject)
+      this.publishFrame(subject, out)
+      out = undefined
+    }
     if (!out) this.outbox.set(subject, (out = { items: [], bytes: 0 }))
     out.items.push(bytes)
     out.bytes += bytes.length + 4
-    if (out.items.length >= MAX_FRAME_MESSAGES || out.bytes >= MAX_FRAME_BYTES) {
-      this.outbox.delete(subject)
-      this.publishFrame(subject, out)
-    }
     if (!this.flushScheduled) {
       this.flushScheduled = true
       queueMicrotask(this.flushOutbox)
     }
+  }
+
+  /** The server's max_payload (1 MiB by default), known once connected. */
+  private maxPayload(): number {
+    return this.connection.info?.max_payload ?? 1024 * 1024
   }
 
   private readonly flushOutbox = (): void => {

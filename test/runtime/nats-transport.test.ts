@@ -55,3 +55,20 @@ t.test('coalesced frames arrive as separate envelopes; a corrupt frame is droppe
   t.same(reply.body, { text: 'ALIVE' })
   t.equal(counts.ticks, 5000)
 })
+
+t.test('a message over the server max_payload is refused by name and counted; the sender goes on', { skip: natsSkipReason }, async t => {
+  const server = await natsServerFor(t)
+  const transport = await NatsTransport.connect({ servers: server.url })
+  const rt = new Runtime({ transport, node: 'n1' })
+  rt.registerMessages(TestMessages)
+  t.teardown(() => rt.close())
+  const target = rt.spawn(recorderMachine, { name: 'target' })
+  t.throws(() => transport.publish('x', new Uint8Array(2 * 1024 * 1024)), { code: 'TRANSPORT', message: /exceeds the NATS server's max_payload of 1048576 bytes/ })
+  rt.send('a@n1', target.pid, 'Echo', { text: 'x'.repeat(2 * 1024 * 1024) })
+  t.equal(rt.metrics.snapshot()['runtime/messages_unsendable'], 1)
+  // Many medium messages to one subject are split into frames under the limit.
+  for (let i = 0; i < 12; i++) rt.send('a@n1', target.pid, 'Tick', { seq: i, pad: 'y'.repeat(200_000) } as never)
+  const reply = await rt.request(target.pid, 'Echo', { text: 'ok' })
+  t.same(reply.body, { text: 'OK' })
+  t.equal((target.getSnapshot().context as RecorderContext).counts.ticks, 12)
+})
