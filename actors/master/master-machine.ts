@@ -1,0 +1,131 @@
+// The master actor: a thin XState shell around MasterCore. Messages become core calls; the
+// allocator runs as a child actor whose offers come back as `master.offers` events; agent
+// health checks and framework heartbeats are periodic `after` timers on the runtime's clock.
+import { setup, type ActorRefFrom } from 'xstate'
+import type { ActorPort, ExitedEvent } from '../../runtime/index.js'
+import { allocatorMachine, type Offer as AllocatorOffer } from '../allocator/index.js'
+import type { ProtocolEvent } from '../protocol/index.js'
+import { MasterCore, type AllocatorLink, type MasterTimerEvent } from './master-core.js'
+import { DEFAULT_MASTER_OPTIONS, type MasterOptions } from './master-options.js'
+
+export interface MasterInput {
+  port: ActorPort
+  options?: Partial<MasterOptions>
+  /** Called once the core exists, so in-process readers (HTTP state, tests) can reach it. */
+  onCore?: (core: MasterCore) => void
+}
+
+interface MasterContext {
+  readonly core: MasterCore
+  readonly options: MasterOptions
+}
+
+type MasterEvent =
+  | ProtocolEvent<'RegisterAgent'>
+  | ProtocolEvent<'ReregisterAgent'>
+  | ProtocolEvent<'Pong'>
+  | ProtocolEvent<'StatusUpdate'>
+  | ProtocolEvent<'ExitedExecutor'>
+  | ProtocolEvent<'ExecutorToFrameworkMessage'>
+  | ProtocolEvent<'Subscribe'>
+  | ProtocolEvent<'Teardown'>
+  | ProtocolEvent<'Accept'>
+  | ProtocolEvent<'Decline'>
+  | ProtocolEvent<'Revive'>
+  | ProtocolEvent<'Suppress'>
+  | ProtocolEvent<'Kill'>
+  | ProtocolEvent<'Shutdown'>
+  | ProtocolEvent<'Acknowledge'>
+  | ProtocolEvent<'Reconcile'>
+  | ProtocolEvent<'Message'>
+  | ExitedEvent
+  | MasterTimerEvent
+  | { type: 'master.offers'; offers: AllocatorOffer[] }
+
+/** Adapts the allocator child actor to the calls MasterCore makes. */
+function allocatorLink(ref: ActorRefFrom<typeof allocatorMachine>): AllocatorLink {
+  return {
+    addAgent: (agentId, total, used) => ref.send({ type: 'AddAgent', agentId, total, used }),
+    removeAgent: agentId => ref.send({ type: 'RemoveAgent', agentId }),
+    activateAgent: agentId => ref.send({ type: 'ActivateAgent', agentId }),
+    deactivateAgent: agentId => ref.send({ type: 'DeactivateAgent', agentId }),
+    addFramework: (frameworkId, roles, suppressedRoles) => ref.send({ type: 'AddFramework', frameworkId, roles, suppressedRoles }),
+    removeFramework: frameworkId => ref.send({ type: 'RemoveFramework', frameworkId }),
+    updateFramework: (frameworkId, roles, suppressedRoles) => ref.send({ type: 'UpdateFramework', frameworkId, roles, suppressedRoles }),
+    activateFramework: frameworkId => ref.send({ type: 'ActivateFramework', frameworkId }),
+    deactivateFramework: frameworkId => ref.send({ type: 'DeactivateFramework', frameworkId }),
+    recoverResources: (frameworkId, agentId, resources, refuseSeconds) =>
+      ref.send({ type: 'RecoverResources', frameworkId, agentId, resources, filters: refuseSeconds === undefined ? undefined : { refuseSeconds } }),
+    suppressOffers: (frameworkId, roles) => ref.send({ type: 'SuppressOffers', frameworkId, roles }),
+    reviveOffers: (frameworkId, roles) => ref.send({ type: 'ReviveOffers', frameworkId, roles }),
+  }
+}
+
+export const masterMachine = setup({
+  types: {
+    input: {} as MasterInput,
+    context: {} as MasterContext,
+    events: {} as MasterEvent,
+  },
+  actors: { allocator: allocatorMachine },
+  delays: {
+    pingInterval: ({ context }) => context.options.agentPingTimeoutMs,
+    heartbeatInterval: ({ context }) => context.options.heartbeatIntervalMs,
+  },
+}).createMachine({
+  id: 'master',
+  context: ({ input, spawn, self }) => {
+    const options: MasterOptions = { ...DEFAULT_MASTER_OPTIONS, ...input.options }
+    const allocator = spawn('allocator', {
+      id: 'allocator',
+      input: {
+        port: input.port,
+        onOffers: offers => self.send({ type: 'master.offers', offers }),
+        options: { seed: options.seed, minAllocatableResources: options.minAllocatableResources, allocationIntervalMs: options.allocationIntervalMs },
+      },
+    })
+    const schedule = (event: MasterTimerEvent, delayMs: number): unknown => input.port.clock.setTimeout(() => self.send(event), delayMs)
+    const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule)
+    input.onCore?.(core)
+    return { core, options }
+  },
+  type: 'parallel',
+  states: {
+    serving: {
+      on: {
+        RegisterAgent: { actions: ({ context, event }) => context.core.registerAgent(event.from, event.body) },
+        ReregisterAgent: { actions: ({ context, event }) => context.core.reregisterAgent(event.from, event.body) },
+        Pong: { actions: ({ context, event }) => context.core.pong(event.from) },
+        StatusUpdate: { actions: ({ context, event }) => context.core.statusUpdate(event.from, event.body) },
+        ExitedExecutor: { actions: ({ context, event }) => context.core.exitedExecutor(event.from, event.body) },
+        ExecutorToFrameworkMessage: { actions: ({ context, event }) => context.core.executorMessage(event.from, event.body) },
+        Subscribe: { actions: ({ context, event }) => context.core.subscribe(event.from, event.body) },
+        Teardown: { actions: ({ context, event }) => context.core.teardown(event.from, event.body.framework_id.value) },
+        Accept: { actions: ({ context, event }) => context.core.accept(event.from, event.body) },
+        Decline: { actions: ({ context, event }) => context.core.decline(event.from, event.body) },
+        Revive: { actions: ({ context, event }) => context.core.revive(event.from, event.body) },
+        Suppress: { actions: ({ context, event }) => context.core.suppress(event.from, event.body) },
+        Kill: { actions: ({ context, event }) => context.core.kill(event.from, event.body) },
+        Shutdown: { actions: ({ context, event }) => context.core.shutdownExecutor(event.from, event.body) },
+        Acknowledge: { actions: ({ context, event }) => context.core.acknowledge(event.from, event.body) },
+        Reconcile: { actions: ({ context, event }) => context.core.reconcile(event.from, event.body) },
+        Message: { actions: ({ context, event }) => context.core.message(event.from, event.body) },
+        exited: { actions: ({ context, event }) => context.core.exited(event.pid) },
+        'master.frameworkFailoverTimeout': { actions: ({ context, event }) => context.core.frameworkFailoverTimeout(event.frameworkId) },
+        'master.offers': { actions: ({ context, event }) => context.core.offer(event.offers) },
+      },
+    },
+    healthChecks: {
+      initial: 'waiting',
+      states: {
+        waiting: { after: { pingInterval: { target: 'waiting', reenter: true, actions: ({ context }) => context.core.pingRound() } } },
+      },
+    },
+    heartbeats: {
+      initial: 'waiting',
+      states: {
+        waiting: { after: { heartbeatInterval: { target: 'waiting', reenter: true, actions: ({ context }) => context.core.heartbeat() } } },
+      },
+    },
+  },
+})

@@ -1,0 +1,40 @@
+/** The master's tunables, in milliseconds; cluster/ maps Mesos's flags onto them. */
+export interface MasterOptions {
+  /** `--agent_ping_timeout` (Mesos default 15 s): how long one ping may go unanswered. */
+  agentPingTimeoutMs: number
+  /** `--max_agent_ping_timeouts` (default 5): missed pings before the agent is removed. */
+  maxAgentPingTimeouts: number
+  /** `--allocation_interval` (default 1 s). */
+  allocationIntervalMs: number
+  /** `--min_allocatable_resources` (default `cpus:0.01|mem:32`). */
+  minAllocatableResources: string
+  /** Heartbeats to subscribed frameworks (Mesos: 15 s). */
+  heartbeatIntervalMs: number
+  /** `--max_completed_tasks_per_framework` (default 1000). */
+  maxCompletedTasksPerFramework: number
+  /** `--max_completed_frameworks` (default 50). */
+  maxCompletedFrameworks: number
+  /** Seeds the allocator's agent shuffle (reproducible tests). */
+  seed: number
+  /** Prefix of every id this master hands out (Mesos uses the master's UUID). */
+  idPrefix: string
+  /** Shown to frameworks in MasterInfo. */
+  hostname: string
+  port: number
+}
+
+export const DEFAULT_MASTER_OPTIONS: MasterOptions = {
+  agentPingTimeoutMs: 15_000,
+  maxAgentPingTimeouts: 5,
+  allocationIntervalMs: 1000,
+  minAllocatableResources: 'cpus:0.01|mem:32',
+  heartbeatIntervalMs: 15_000,
+  maxCompletedTasksPerFramework: 1000,
+  maxCompletedFrameworks: 50,
+  seed: 1,
+  idPrefix: 'm',
+  hostname: 'localhost',
+  port: 5050,
+}
+
+export const MASTER_VERSION = '0.1.0'
