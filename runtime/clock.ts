@@ -10,13 +10,19 @@ export interface Clock {
 }
 
 export class RealClock implements Clock {
+  /**
+   * Timers keep the process alive by default: an embedded cluster on the in-process bus has no
+   * socket holding the event loop open, only its timers. Runtimes and actors clear theirs when
+   * they close, so a finished process still exits.
+   */
+  constructor(private readonly unref = false) {}
+
   now(): number {
     return Date.now()
   }
   setTimeout(fn: () => void, ms: number): unknown {
     const handle = setTimeout(fn, ms)
-    // Protocol timers (pings, retries) must not keep a finished process alive.
-    handle.unref?.()
+    if (this.unref) handle.unref()
     return handle
   }
   clearTimeout(handle: unknown): void {
