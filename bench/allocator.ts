@@ -116,6 +116,8 @@ interface RunResult {
   setupMs: number
   firstMs: number
   steadyMs: number[]
+  /** Process CPU time of each steady cycle: close to wall time on an idle machine, lower when other work competes for the cores. */
+  steadyCpuMs: number[]
   offers: number[]
   digests: string[]
 }
@@ -125,20 +127,24 @@ function runCycles(label: string, alloc: AllocatorLike, s: Scenario, cycles: num
   progress(`${label}: ${s.agents} agents x ${s.frameworks} frameworks${s.quotaRoles ? ` in ${s.quotaRoles} quota roles` : ''} set up in ${setupMs.toFixed(0)} ms`)
   let now = 0
   const times: number[] = []
+  const cpuTimes: number[] = []
   const offers: number[] = []
   const digests: string[] = []
   for (let c = 0; c <= cycles; c++) {
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const made = alloc.allocate(now)
     const ms = performance.now() - t0
+    const cpu = process.cpuUsage(c0)
     times.push(ms)
+    cpuTimes.push((cpu.user + cpu.system) / 1000)
     offers.push(made.length)
     if (compare) digests.push(digest(made))
     for (const o of made) alloc.recoverResources(o.frameworkId, o.agentId, o.resources, { refuseSeconds: REFUSE_SECONDS }, now)
     now += INTERVAL_MS
-    progress(`${label}: cycle ${c} took ${ms.toFixed(1)} ms to make ${made.length} offers`)
+    progress(`${label}: cycle ${c} took ${ms.toFixed(1)} ms (cpu ${cpuTimes[c]!.toFixed(1)} ms) to make ${made.length} offers`)
   }
-  return { setupMs, firstMs: times[0]!, steadyMs: times.slice(1), offers, digests }
+  return { setupMs, firstMs: times[0]!, steadyMs: times.slice(1), steadyCpuMs: cpuTimes.slice(1), offers, digests }
 }
 
 function rssMb(): number {
@@ -201,6 +207,9 @@ export async function run(args: string[]): Promise<void> {
     rows.push(['10k x 1k, 200 quota roles (reference)', `${round(refQuota.firstMs, 1)} / ${round(p50(refQuota), 1)} / ${round(p99(refQuota), 1)} / ${refQuota.offers.slice(1).join(',')}`])
   }
   if (ours50k) rows.push(['50k x 1k decline (ours)', `${round(ours50k.firstMs, 1)} / ${round(p50(ours50k), 1)} / ${round(p99(ours50k), 1)} / ${ours50k.offers.slice(1).join(',')}`])
+  const cpuRow = (r: RunResult): string => `${round(median(r.steadyCpuMs), 1)}`
+  rows.push(['steady p50 cpu ms (10k decline ours / reference)', `${cpuRow(ours10k)} / ${cpuRow(ref10k)}`])
+  if (ours50k) rows.push(['steady p50 cpu ms (50k decline ours)', cpuRow(ours50k)])
   rows.push(['speedup vs reference, 10k x 1k (p50)', `${round(speedup, 1)}x`])
   if (speedupQuota !== undefined) rows.push(['speedup vs reference, 200 quota roles (p50)', `${round(speedupQuota, 1)}x`])
   rows.push(['offers identical to reference', `${identical10k ? 'yes' : 'NO'}${identicalQuota === undefined ? '' : identicalQuota ? ' / quota: yes' : ' / quota: NO'} (${ref10k.digests.length} cycles compared)`])
@@ -224,6 +233,8 @@ export async function run(args: string[]): Promise<void> {
     results.reference_cycle_ms_10k_1k_quota200_p50 = round(p50(refQuota), 2)
     results.speedup_vs_reference_10k_1k_quota200 = round(speedupQuota!, 2)
   }
+  results.cpu_ms_10k_1k_p50 = round(median(ours10k.steadyCpuMs), 2)
+  if (ours50k) results.cpu_ms_50k_1k_p50 = round(median(ours50k.steadyCpuMs), 2)
   results.reference_cycle_ms_10k_1k_p50 = round(p50(ref10k), 2)
   results.speedup_vs_reference_10k_1k = round(speedup, 2)
   results.offers_identical_to_reference = identical10k && identicalQuota !== false
