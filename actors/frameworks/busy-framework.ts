@@ -22,6 +22,11 @@ export interface BusyOptions {
   user?: string
   /** At most this many tasks at once (default: no limit). */
   maxRunning?: number
+  /**
+   * At most this many tasks from one offer (default: as many as fit). One per offer makes the
+   * allocator's DRF order decide every task, as in the DRF paper's example.
+   */
+  tasksPerOffer?: number
   /** refuse_seconds for offers it cannot use (default 1: it wants more as soon as tasks end). */
   declineSeconds?: number
 }
@@ -56,6 +61,10 @@ export class BusyFramework {
     if (options.command !== undefined && options.command.trim() === '') throw new FrameworkInputError('command', 'must not be empty')
     const max = options.maxRunning ?? Infinity
     if (!(max > 0) || (Number.isFinite(max) && !Number.isSafeInteger(max))) throw new FrameworkInputError('maxRunning', `must be a positive integer, got ${max}`)
+    const perOffer = options.tasksPerOffer ?? Infinity
+    if (!(perOffer > 0) || (Number.isFinite(perOffer) && !Number.isSafeInteger(perOffer))) {
+      throw new FrameworkInputError('tasksPerOffer', `must be a positive integer, got ${perOffer}`)
+    }
     this.options = options
     this.need = parseTaskResources(options.taskResources, 'taskResources')
     this.role = options.role ?? '*'
@@ -87,7 +96,7 @@ export class BusyFramework {
   private onOffers(driver: SchedulerDriver, offers: Offer[]): void {
     const filters = { refuse_seconds: this.options.declineSeconds ?? 1 }
     for (const offer of offers) {
-      const room = this.maxRunning - this.active.size
+      const room = Math.min(this.maxRunning - this.active.size, this.options.tasksPerOffer ?? Infinity)
       let pieces: Resources[] = []
       if (room > 0) {
         try {
