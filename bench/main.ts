@@ -2,7 +2,8 @@
 // is its JSON result.
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   runtime: () => import('./runtime.js'),
-  allocator: () => import('./allocator.js' as string) as Promise<{ run(args: string[]): Promise<void> }>,
+  allocator: () => import('./allocator.js'),
+  launch: () => import('./launch.js'),
 }
 
 const [name, ...args] = process.argv.slice(2)
