@@ -1,0 +1,64 @@
+// The masters' lease key in a JetStream KV bucket (DESIGN.md section 4). Facts measured on
+// Debian's nats-server 2.9 shape this: per-key TTL is ignored, so the bucket's TTL is the lease;
+// a TTL expiry emits no watch event, so standbys poll (LeaderElection does).
+import { Kvm, type KV } from '@nats-io/kv'
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { LeaseEntry, LeaseStore } from '../actors/master/leader-election.js'
+
+export interface JetStreamLeaseOptions {
+  /** Bucket per cluster prefix: `<prefix>-leader`. */
+  bucket: string
+  key?: string
+  leaseMs: number
+  /** 3 with a 3-server NATS cluster, so the lease survives one server's death. */
+  replicas?: number
+}
+
+function isConflict(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+}
+
+export class JetStreamLeaseStore implements LeaseStore {
+  private constructor(
+    private readonly kv: KV,
+    private readonly key: string,
+  ) {}
+
+  static async open(nc: NatsConnection, o: JetStreamLeaseOptions): Promise<JetStreamLeaseStore> {
+    const kv = await new Kvm(nc).create(o.bucket, { ttl: o.leaseMs, history: 1, replicas: o.replicas ?? 1 })
+    return new JetStreamLeaseStore(kv, o.key ?? 'leader')
+  }
+
+  async create(value: Uint8Array): Promise<number | undefined> {
+    try {
+      return await this.kv.create(this.key, value)
+    } catch (err) {
+      if (isConflict(err)) return undefined
+      throw err
+    }
+  }
+
+  async update(value: Uint8Array, revision: number): Promise<number | undefined> {
+    try {
+      return await this.kv.update(this.key, value, revision)
+    } catch (err) {
+      if (isConflict(err)) return undefined
+      throw err
+    }
+  }
+
+  async get(): Promise<LeaseEntry | undefined> {
+    const e = await this.kv.get(this.key)
+    if (!e || e.operation !== 'PUT') return undefined
+    return { value: e.value, revision: e.revision }
+  }
+
+  async release(revision: number): Promise<void> {
+    try {
+      await this.kv.delete(this.key, { previousSeq: revision })
+    } catch (err) {
+      if (!isConflict(err)) throw err
+    }
+  }
+}
