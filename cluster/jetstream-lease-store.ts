@@ -13,6 +13,8 @@ export interface JetStreamLeaseOptions {
   leaseMs: number
   /** 3 with a 3-server NATS cluster, so the lease survives one server's death. */
   replicas?: number
+  /** Only use an existing bucket (readers); throws when there is none. */
+  bindOnly?: boolean
 }
 
 function isConflict(err: unknown): boolean {
@@ -26,7 +28,14 @@ export class JetStreamLeaseStore implements LeaseStore {
   ) {}
 
   static async open(nc: NatsConnection, o: JetStreamLeaseOptions): Promise<JetStreamLeaseStore> {
-    const kv = await new Kvm(nc).create(o.bucket, { ttl: o.leaseMs, history: 1, replicas: o.replicas ?? 1 })
+    const kvm = new Kvm(nc)
+    if (o.bindOnly) {
+      // open() checks the bucket exists (a plain bind does not).
+      const kv = await kvm.open(o.bucket)
+      await kv.status()
+      return new JetStreamLeaseStore(kv, o.key ?? 'leader')
+    }
+    const kv = await kvm.create(o.bucket, { ttl: o.leaseMs, history: 1, replicas: o.replicas ?? 1 })
     return new JetStreamLeaseStore(kv, o.key ?? 'leader')
   }
 

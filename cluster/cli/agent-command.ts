@@ -5,6 +5,7 @@ import { agentMachine, defaultAgentResources, parseAttributes, AttributeParseErr
 import { executorSpawner } from '../../actors/executor/index.js'
 import { ResourceError, ResourceParseError } from '../../actors/resources/index.js'
 import { MASTER_PID, nodeNameFor } from '../node-names.js'
+import { detectMaster } from '../lease-detector.js'
 import { CommandError, type CommandFile, type CommandModule } from './command.js'
 import { millis, natsRuntime, untilAborted } from './daemon-runtime.js'
 import { natsServersOf } from './master-location.js'
@@ -33,10 +34,12 @@ export const command: CommandModule<'agent'> = {
     }
     const node = nodeNameFor(host, flags.port)
     const runtime = await natsRuntime({ servers, node, prefix: flags.cluster, name: `mesos-ts agent ${node}`, log: ctx.log })
+    // The leading master, from the JetStream lease (or the single `master@master`), and each change.
+    const detection = await detectMaster({ servers, prefix: flags.cluster, clock: runtime.clock })
     const agent = runtime.spawn(agentMachine, {
       name: 'agent',
       input: {
-        masterPid: MASTER_PID,
+        masterPid: detection.detector.current() ?? MASTER_PID,
         info: { hostname: host, port: flags.port, resources, attributes },
         workDir: flags.work_dir,
         executor: flags.executor,
@@ -47,11 +50,16 @@ export const command: CommandModule<'agent'> = {
         },
       },
     })
+    const stopFollowing = detection.detector.onChange(masterPid => {
+      if (masterPid) agent.send({ type: 'NewMasterDetected', masterPid })
+    })
     ctx.log.info({ pid: agent.pid, workDir: flags.work_dir, nats: servers }, `agent ${agent.pid} is up; sandboxes under ${flags.work_dir}/slaves/`)
     await untilAborted(ctx.signal)
     // Without checkpointed recovery yet, a stopping agent kills its tasks rather than orphan them.
     ctx.log.info('agent stopping: killing its tasks')
-    agent.send({ type: 'ShutdownAgent', from: MASTER_PID, body: { message: 'the agent process is stopping' } })
+    stopFollowing()
+    await detection.close()
+    agent.send({ type: 'ShutdownAgent', from: (agent.getSnapshot().context as { core: { masterPid: string } }).core.masterPid, body: { message: 'the agent process is stopping' } })
     const deadline = Date.now() + 15_000
     while (agent.alive && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
     await runtime.close()

@@ -72,7 +72,8 @@ t.test('a leader that cannot refresh steps down before its lease can expire; a s
   t.same(a.events, ['elected:1', 'deposed:expired'])
   t.ok(clock.now() - cutAt < LEASE, 'stepped down while its lease was still valid in the store')
   store.available = true
-  while (a.election.state !== 'leading' && b.election.state !== 'leading') await clock.advanceAsync(50)
+  const leading = (): boolean => [a, b].some(m => m.election.state === 'leading')
+  while (!leading()) await clock.advanceAsync(50)
   await clock.advanceAsync(20_000)
   t.equal([a, b].filter(m => m.election.state === 'leading').length, 1, 'exactly one leader again')
 

@@ -1,0 +1,117 @@
+// A master process: with the JetStream registry it contends for leadership on the lease key and
+// hosts the master actor only while it leads (a new actor, with fresh state, per term); with the
+// in-memory registry it is the one master, at `master@master`.
+import { NatsTransport, Runtime, TransportError, type ActorHandle, type Logger, type Pid } from '../runtime/index.js'
+import { ProtocolMessages } from '../actors/protocol/index.js'
+import { masterMachine, type MasterCore, type MasterOptions } from '../actors/master/index.js'
+import { LeaderElection, type LeaderInfo } from '../actors/master/leader-election.js'
+import { JetStreamLeaseStore } from './jetstream-lease-store.js'
+import { leaseBucket } from './lease-detector.js'
+import { MASTER_PID, nodeNameFor } from './node-names.js'
+
+export interface ContenderOptions {
+  servers: string[]
+  prefix: string
+  registry: 'jetstream' | 'in_memory'
+  leaseMs: number
+  replicas: number
+  hostname: string
+  port: number
+  masterOptions: Partial<MasterOptions>
+  log: Logger
+  /** Told of every term's start (its epoch) and end. */
+  onTerm?(event: { type: 'elected'; epoch: number } | { type: 'deposed'; reason: string }): void
+}
+
+export class ContenderError extends TransportError {}
+
+export class MasterContender {
+  private handle: ActorHandle | undefined
+  private currentCore: MasterCore | undefined
+  private leaderInfo: LeaderInfo | undefined
+  private election: LeaderElection | undefined
+
+  private constructor(
+    readonly runtime: Runtime,
+    readonly masterPid: Pid,
+    private readonly o: ContenderOptions,
+  ) {}
+
+  static async start(o: ContenderOptions): Promise<MasterContender> {
+    const node = o.registry === 'jetstream' ? nodeNameFor(o.hostname, `m${o.port}`) : MASTER_PID.split('@')[1]!
+    const transport = await NatsTransport.connect({ servers: o.servers, name: `mesos-ts master ${node}` })
+    const runtime = new Runtime({ transport, node, prefix: o.prefix, logger: o.log })
+    runtime.registerMessages(ProtocolMessages)
+    const contender = new MasterContender(runtime, `master@${node}`, o)
+    if (o.registry === 'in_memory') {
+      contender.lead(0)
+      contender.leaderInfo = { pid: contender.masterPid, hostname: o.hostname, port: o.port }
+      return contender
+    }
+    let store: JetStreamLeaseStore
+    try {
+      store = await JetStreamLeaseStore.open(transport.connection, { bucket: leaseBucket(o.prefix), leaseMs: o.leaseMs, replicas: o.replicas })
+    } catch (err) {
+      await runtime.close()
+      throw new ContenderError(
+        `cannot open the leader lease in NATS JetStream KV (${(err as Error).message}): start nats-server with JetStream (-js; 'mesos-ts nats' does), or run a single master with --registry=in_memory`,
+      )
+    }
+    contender.election = new LeaderElection({
+      store,
+      clock: runtime.clock,
+      self: { pid: contender.masterPid, hostname: o.hostname, port: o.port },
+      leaseMs: o.leaseMs,
+      pollMs: Math.max(100, Math.floor(o.leaseMs / 6)),
+      onElected: epoch => contender.lead(epoch),
+      onDeposed: reason => contender.stepDown(reason),
+      onLeader: leader => {
+        contender.leaderInfo = leader
+        o.log.info({ leader: leader?.pid }, leader ? `leading master: ${leader.pid}` : 'no leading master')
+      },
+      onError: err => o.log.warn({ err: (err as Error).message }, 'leader lease store unavailable'),
+    })
+    contender.election.start()
+    return contender
+  }
+
+  /** The master's state while this process leads. */
+  core(): MasterCore | undefined {
+    return this.currentCore
+  }
+
+  leader(): LeaderInfo | undefined {
+    return this.leaderInfo
+  }
+
+  get leading(): boolean {
+    return this.handle?.alive === true
+  }
+
+  private lead(epoch: number): void {
+    this.o.log.info({ epoch, pid: this.masterPid }, `elected leading master (epoch ${epoch})`)
+    this.handle = this.runtime.spawn(masterMachine, {
+      name: 'master',
+      input: {
+        options: { ...this.o.masterOptions, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },
+        onCore: (c: MasterCore) => (this.currentCore = c),
+      },
+    })
+    this.o.onTerm?.({ type: 'elected', epoch })
+  }
+
+  /** Leadership lost: the master actor goes at once (its watchers hear it), never to act again. */
+  private stepDown(reason: string): void {
+    this.o.log.warn({ reason }, `no longer the leading master (${reason})`)
+    this.handle?.stop()
+    this.handle = undefined
+    this.currentCore = undefined
+    this.o.onTerm?.({ type: 'deposed', reason })
+  }
+
+  async stop(): Promise<void> {
+    if (this.election) await this.election.stop()
+    else this.handle?.stop()
+    await this.runtime.close()
+  }
+}
