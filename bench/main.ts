@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   runtime: () => import('./runtime.js'),
   allocator: () => import('./allocator.js'),
   launch: () => import('./launch.js'),
+  failover: () => import('./failover.js'),
 }
 
 const [name, ...args] = process.argv.slice(2)

@@ -1,11 +1,14 @@
 // The agents process of the launch benchmark: N emulated agents on one NATS runtime.
 // argv: <nats url> <count> <resources>. Prints progress, then "ready" once all are registered.
+// Agents follow the leading master (the JetStream lease when masters contend); every change of
+// leader and the moment all agents are registered with it are printed as `event <name> <ms>`.
 import { NatsTransport, Runtime } from '../../runtime/index.js'
 import { ProtocolMessages } from '../../actors/protocol/index.js'
 import { agentMachine } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
 import { parseResources, toJson } from '../../actors/resources/index.js'
 import { MASTER_PID } from '../../cluster/node-names.js'
+import { detectMaster } from '../../cluster/lease-detector.js'
 
 const [url, countText, resourcesText] = process.argv.slice(2)
 const count = Number(countText)
@@ -13,17 +16,39 @@ const rt = new Runtime({ transport: await NatsTransport.connect({ servers: url!,
 rt.registerMessages(ProtocolMessages)
 const resources = toJson(parseResources(resourcesText!))
 const spawnExecutor = executorSpawner(rt)
+const detection = await detectMaster({ servers: [url!], prefix: 'mesos', clock: rt.clock, pollMs: 100 })
+let leader = detection.detector.current() ?? MASTER_PID
 const agents = Array.from({ length: count }, (_, i) =>
   rt.spawn(agentMachine, {
     name: `agent-${i}`,
-    input: { masterPid: MASTER_PID, info: { hostname: `host${i}`, port: 5051, resources }, workDir: '/nonexistent', executor: 'emulated', spawnExecutor },
+    input: { masterPid: leader, info: { hostname: `host${i}`, port: 5051, resources }, workDir: '/nonexistent', executor: 'emulated', spawnExecutor },
   }),
 )
+const registeredWith = (pid: string): number =>
+  agents.filter(a => {
+    const s = a.getSnapshot()
+    return s.matches('registered') && (s.context as { core: { masterPid: string } }).core.masterPid === pid
+  }).length
 for (;;) {
-  const registered = agents.filter(a => a.getSnapshot().matches('registered')).length
+  const registered = registeredWith(leader)
   process.stderr.write(`agents registered: ${registered}/${count}\n`)
   if (registered === count) break
   await new Promise(r => setTimeout(r, 500))
 }
 process.stdout.write('ready\n')
+detection.detector.onChange(pid => {
+  if (!pid) return
+  leader = pid
+  process.stdout.write(`event detected ${Date.now()} ${pid}\n`)
+  for (const a of agents) a.send({ type: 'NewMasterDetected', masterPid: pid })
+  const started = pid
+  const watch = setInterval(() => {
+    if (leader !== started) return clearInterval(watch)
+    const n = registeredWith(pid)
+    if (n === count) {
+      process.stdout.write(`event reregistered ${Date.now()} ${pid}\n`)
+      clearInterval(watch)
+    }
+  }, 20)
+})
 process.on('SIGTERM', () => void rt.close().then(() => process.exit(0)))

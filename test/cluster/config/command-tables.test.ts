@@ -52,7 +52,7 @@ t.test("the master's Mesos defaults", async (t) => {
   t.equal(flags.offer_timeout, undefined)
   t.equal(flags.registry, 'jetstream')
   t.equal(flags.registry_replicas, 1)
-  t.equal(String(flags.master_lease), '10secs')
+  t.equal(String(flags.master_lease), '3secs')
   t.equal(flags.work_dir, undefined)
   t.equal(flags.cluster, 'mesos')
   t.same(flags.nats, ['nats://127.0.0.1:4222'])
