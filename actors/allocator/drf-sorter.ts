@@ -264,12 +264,15 @@ export class DrfSorter {
   }
 
   private flush(): void {
-    if (this.pendingNodes.length === 0) return
-    const nodes = this.pendingNodes.splice(0)
-    for (const n of nodes) {
+    const nodes = this.pendingNodes
+    if (nodes.length === 0) return
+    // Repositioning marks nothing pending, so the list can be walked and cleared in place.
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!
       n.pending = false
       if (n.parent) this.reposition(n)
     }
+    nodes.length = 0
   }
 
   private resortAll(node: SorterNode): void {

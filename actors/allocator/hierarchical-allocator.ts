@@ -35,28 +35,66 @@ import {
   type QuotaSpec,
 } from './types.js'
 
+/**
+ * One agent. The cycle visits every agent in random order and is bound by memory latency at
+ * 50k agents, so what a visit reads is kept here (hot fields first) rather than behind further
+ * objects: `availableEmpty` instead of `available.items.length`, the last allocatability check,
+ * and the agent's filters without a lookup by id.
+ */
 interface AgentState {
   readonly id: string
-  total: Resources
-  totalV: ScalarVector
-  available: Resources
-  /** Offered or allocated resources per framework; every entry carries its allocation role. */
-  readonly allocated: Map<string, Resources>
   active: boolean
   /** Bumped whenever `available` or the agent's filters change: keys the caches below. */
   version: number
   /** (version, framework epoch) at which nothing on this agent could be offered to anyone. */
   deadVersion: number
   deadEpoch: number
-  readonly blockCache: Map<string, { v: number; e: number; blocked: boolean }>
+  /** Set with `setAvailable` only, which keeps `availableEmpty` and the caches in line. */
+  available: Resources
+  availableEmpty: boolean
   /** Whether the total holds any reservation (else every role sees the same resources here). */
   hasReservations: boolean
+  /** The last resources `offerable` checked and whether they were allocatable. */
+  checked: Resources | undefined
+  checkedAllocatable: boolean
+  /** This agent's filters, by role then framework (OfferFilters' own index, kept current by its callback). */
+  filterSlots: ReadonlyMap<string, ReadonlyMap<string, readonly OfferFilter[]>> | undefined
+  /** How many filters there are on this agent (all roles). */
+  filterCount: number
+  /**
+   * The union of `FrameworkState.mask` over the frameworks with a filter here (recomputed
+   * lazily after a removal): a framework whose bit is clear has no filter on this agent, which
+   * spares the cycle the lookups into `filterSlots` for most frameworks it visits.
+   */
+  filterMask: number
+  filterMaskStale: boolean
   /** The last cycle that offered something here. */
   offeredInCycle: number
+  total: Resources
+  totalV: ScalarVector
+  /** Offered or allocated resources per framework; every entry carries its allocation role. */
+  readonly allocated: Map<string, Resources>
+  readonly blockCache: Map<string, { v: number; e: number; blocked: boolean }>
+  /**
+   * The last offer made here: what was offered (unallocated), to which role, and the same
+   * allocated to it. In the steady state of a cluster whose frameworks decline, the decline
+   * hands back that very object and the next cycle offers the same available resources again,
+   * so neither form is rebuilt, and the decline's filter shares them instead of holding a copy
+   * (at 50k agents x 1k frameworks those copies were most of the heap and of the GC's work).
+   */
+  lastOffered: Resources | undefined
+  lastRole: string
+  lastAllocated: Resources
+  /** Scalar vectors (all, unreserved) of `vectorsOf`, the last resources they were taken from. */
+  vectorsOf: Resources | undefined
+  lastV: ScalarVector
+  lastUnreservedV: ScalarVector
 }
 
 interface FrameworkState {
   readonly id: string
+  /** One bit (of 30, by order of arrival) for `AgentState.filterMask`. */
+  readonly mask: number
   roles: Set<string>
   suppressed: Set<string>
   active: boolean
@@ -74,6 +112,9 @@ interface RoleState {
   readonly unreservedAllocV: ScalarVector
   /** All scalars offered or allocated to exactly this role. */
   readonly allocV: ScalarVector
+  /** This role's RoleCycle in the cycle of `cycleQuota` (spares the walk a lookup per agent). */
+  cycleQuota: CycleQuota | undefined
+  roleCycle: RoleCycle | undefined
 }
 
 /** A snapshot for inspection and tests; never the allocator's own objects. */
@@ -119,10 +160,17 @@ export interface CycleStats {
  * agents, recomputing limits and headroom each time cost seconds per cycle.
  */
 interface RoleCycle {
+  readonly role: string
   readonly chain: readonly string[]
-  epoch: number
+  /** The RoleCycles of `chain` (this one first when the role has a quota itself). */
+  chainCycles: RoleCycle[]
+  /** Bumped whenever this role's consumption changes (roles with a quota). */
+  version: number
+  /** Sum of the chain's versions when `left` and `capped` were computed. */
   key: number
   left: Map<string, number> | undefined
+  /** `left` by the sorter total's scalar index; absent names and indexes past the end are unlimited. */
+  leftV: number[] | undefined
   capped: boolean
 }
 
@@ -131,12 +179,8 @@ interface CycleQuota {
   consumed: Map<string, Quantities>
   requiredHeadroom: Quantities
   availableHeadroom: Quantities
-  /** Bumped for a quota role whenever its consumption changes. */
-  versions: Map<string, number>
-  /** Per role: its quota chain and what its limits leave, revalidated when `epoch` moves. */
+  /** Per role: its quota chain and what its limits leave, revalidated when the chain's versions move. */
   roles: Map<string, RoleCycle>
-  /** Bumped on every change of consumption. */
-  epoch: number
   /**
    * Roles whose limits leave less than any allocatable offer of unreserved resources. Consumption
    * only grows within a cycle, so a role stays capped until the cycle ends.
@@ -145,8 +189,9 @@ interface CycleQuota {
   unsatisfied: Map<string, { v: number; q: Quantities }>
   /** Active roles whose guarantees are not met yet; stage 1 has nothing to do once it is empty. */
   pending: Set<string>
-  /** availableHeadroom - requiredHeadroom, when stale is false. */
+  /** availableHeadroom - requiredHeadroom, when stale is false (and as a vector by the sorter total's index). */
   surplus: Quantities
+  surplusV: number[]
   surplusStale: boolean
 }
 
@@ -189,6 +234,7 @@ export class HierarchicalAllocator {
   private readonly unreservedAvailable: ScalarVector = []
   /** Bumped when any framework's activity in any role changes (keys the per-agent caches). */
   private frameworkEpoch = 0
+  private frameworkSeq = 0
   private cycleNumber = 0
   private lastStats: CycleStats = { agentsConsidered: 0, agentsSkipped: 0, offers: 0, filtersExpired: 0 }
 
@@ -197,9 +243,18 @@ export class HierarchicalAllocator {
     const min = options.minAllocatableResources ?? DEFAULT_MIN_ALLOCATABLE
     this.minAllocatable = typeof min === 'string' ? parseMinAllocatable(min) : [...min]
     this.allocationIntervalMs = options.allocationIntervalMs ?? DEFAULT_ALLOCATION_INTERVAL_MS
-    this.filters = new OfferFilters(agentId => {
+    this.filters = new OfferFilters((agentId, added) => {
       const a = this.agents.get(agentId)
-      if (a) a.version++
+      if (!a) return
+      a.version++
+      a.filterSlots = this.filters.forAgent(agentId)
+      if (added) {
+        a.filterCount++
+        a.filterMask |= this.maskOf(added.frameworkId)
+      } else {
+        a.filterCount--
+        a.filterMaskStale = true
+      }
     })
   }
 
@@ -210,6 +265,7 @@ export class HierarchicalAllocator {
     for (const role of spec.roles) checkRole(role)
     const fw: FrameworkState = {
       id,
+      mask: 1 << this.frameworkSeq++ % 30,
       roles: new Set(spec.roles),
       suppressed: new Set((spec.suppressedRoles ?? []).filter(r => spec.roles.includes(r))),
       active: spec.active ?? true,
@@ -309,17 +365,30 @@ export class HierarchicalAllocator {
     const flatTotal = total.unallocate()
     const agent: AgentState = {
       id,
-      total: flatTotal,
-      totalV: this.total.index.vectorOf(flatTotal),
-      available: flatTotal,
-      allocated: new Map(),
       active: true,
       version: 0,
       deadVersion: -1,
       deadEpoch: -1,
-      blockCache: new Map(),
+      available: flatTotal,
+      availableEmpty: flatTotal.isEmpty(),
       hasReservations: !flatTotal.reserved().isEmpty(),
+      checked: undefined,
+      checkedAllocatable: false,
+      filterSlots: undefined,
+      filterCount: 0,
+      filterMask: 0,
+      filterMaskStale: false,
       offeredInCycle: 0,
+      total: flatTotal,
+      totalV: this.total.index.vectorOf(flatTotal),
+      allocated: new Map(),
+      blockCache: new Map(),
+      lastOffered: undefined,
+      lastRole: '',
+      lastAllocated: Resources.EMPTY,
+      vectorsOf: undefined,
+      lastV: NO_VECTOR,
+      lastUnreservedV: NO_VECTOR,
     }
     let usedAll = Resources.EMPTY
     for (const res of used.values()) usedAll = usedAll.add(res.unallocate())
@@ -361,7 +430,7 @@ export class HierarchicalAllocator {
     agent.total = flatTotal
     agent.hasReservations = !flatTotal.reserved().isEmpty()
     agent.totalV = this.total.index.vectorOf(flatTotal)
-    agent.available = flatTotal.subtract(used)
+    this.setAvailable(agent, flatTotal.subtract(used))
     agent.version++
     this.total.add(agent.totalV)
     this.trackReservations(flatTotal, +1)
@@ -398,6 +467,7 @@ export class HierarchicalAllocator {
       if (!this.frameworks.has(frameworkId) && !held) return
       throw new AllocatorError(`framework '${frameworkId}' does not hold the recovered resources on agent '${agentId}'`)
     }
+    const lastOffer = resources === agent.lastAllocated
     this.untrack(agent, frameworkId, resources)
     const fw = this.frameworks.get(frameworkId)
     if (!fw || !filters) return
@@ -406,6 +476,10 @@ export class HierarchicalAllocator {
     if (seconds > MAX_REFUSE_SECONDS) seconds = MAX_REFUSE_SECONDS
     if (seconds === 0) return
     const lifetime = Math.max(seconds * 1000, this.allocationIntervalMs)
+    if (lastOffer) {
+      this.filters.add({ frameworkId, role: agent.lastRole, agentId, resources: agent.lastOffered!, expiresAt: now + lifetime })
+      return
+    }
     for (const [role, res] of resources.allocations()) {
       this.filters.add({ frameworkId, role, agentId, resources: res.unallocate(), expiresAt: now + lifetime })
     }
@@ -454,7 +528,7 @@ export class HierarchicalAllocator {
   allocate(now: number): Offer[] {
     const expired = this.filters.expire(now)
     const agents: AgentState[] = []
-    for (const a of this.agents.values()) if (a.active && !a.available.isEmpty()) agents.push(a)
+    for (const a of this.agents.values()) if (a.active && !a.availableEmpty) agents.push(a)
     const offers: Offer[] = []
     const cycle = ++this.cycleNumber
     let stage = 1
@@ -464,7 +538,14 @@ export class HierarchicalAllocator {
     let skipped = 0
 
     const record = (agent: AgentState, fwId: string, role: string, unallocated: Resources): void => {
-      const res = unallocated.allocate(role)
+      let res: Resources
+      if (agent.lastOffered === unallocated && agent.lastRole === role) res = agent.lastAllocated
+      else {
+        res = unallocated.allocate(role)
+        agent.lastOffered = unallocated
+        agent.lastRole = role
+        agent.lastAllocated = res
+      }
       this.track(agent, fwId, role, unallocated, res)
       agent.offeredInCycle = cycle
       if (stage === 1) {
@@ -498,7 +579,7 @@ export class HierarchicalAllocator {
       this.prng.shuffle(agents)
       stage = 2
       for (const agent of this.activeRoles.size > 0 ? agents : []) {
-        if (agent.available.isEmpty() || this.isDead(agent)) {
+        if (agent.availableEmpty || this.isDead(agent)) {
           skipped++
           continue
         }
@@ -515,7 +596,7 @@ export class HierarchicalAllocator {
   }
 
   private stageOne(agent: AgentState, cq: CycleQuota, record: (a: AgentState, fw: string, role: string, r: Resources) => void): void {
-    const agentFilters = this.filters.forAgent(agent.id)
+    const agentFilters = agent.filterSlots
     this.roleSorter.forEachActive(role => {
       if (!cq.pending.has(role)) return cq.pending.size > 0
       if (agent.available.isEmpty()) return false
@@ -571,19 +652,41 @@ export class HierarchicalAllocator {
     if (headroomMatters && !agent.hasReservations && !this.mayBeAllocatable(agent.available, undefined, this.surplus(cq))) return
     // Likewise when every active role is held to its limits (and nothing here is reserved).
     if (!agent.hasReservations && cq.capped.size > 0 && cq.capped.size >= this.activeRoles.size) return
-    const agentFilters = this.filters.forAgent(agent.id)
+    const agentFilters = agent.filterSlots
+    const mask = this.filterMask(agent)
     this.roleSorter.forEachActive(role => {
-      if (agent.available.isEmpty()) return false
-      if (!agent.hasReservations && this.isCapped(role, cq)) return true
+      if (agent.availableEmpty) return false
       const rs = this.roles.get(role)!
-      let avail = agent.available.allocatableTo(role)
-      const slots = agentFilters?.get(role)
-      if (avail.isEmpty() || !this.allocatable(avail) || this.roleBlocked(agent, role, rs, avail, slots)) return true
+      let rc: RoleCycle | undefined
+      if (this.quotas.size > 0) {
+        if (rs.cycleQuota !== cq) {
+          rs.cycleQuota = cq
+          rs.roleCycle = this.roleCycle(role, cq)
+        }
+        rc = this.refreshRoleCycle(rs.roleCycle!, cq)
+        if (!agent.hasReservations && rc.capped) return true
+      }
+      let avail = this.offerable(agent, role)
+      if (!avail) return true
+      // The role's filters here are looked up only when needed: most visits need none.
+      let slots: ReadonlyMap<string, readonly OfferFilter[]> | undefined
+      let slotsRead = false
+      if (agent.filterCount >= rs.activeFrameworks) {
+        slots = agentFilters?.get(role)
+        slotsRead = true
+        if (this.roleBlocked(agent, role, rs, avail, slots)) return true
+      }
       const underQuota = this.quotaChain(role).length > 0
-      let toOffer = this.stageTwoOffer(role, avail, cq)
+      let toOffer = this.stageTwoOffer(agent, role, avail, cq, rc)
       rs.sorter.forEachActive(fwId => {
         if (!toOffer) return false
-        if (slots && isFilteredBy(slots.get(fwId), toOffer)) return true
+        if ((mask & this.maskOf(fwId)) !== 0) {
+          if (!slotsRead) {
+            slots = agentFilters?.get(role)
+            slotsRead = true
+          }
+          if (slots && isFilteredBy(slots.get(fwId), toOffer)) return true
+        }
         record(agent, fwId, role, toOffer)
         if (underQuota || headroomMatters) {
           const inc = Quantities.ofScalars(quotaScalars(toOffer))
@@ -591,8 +694,8 @@ export class HierarchicalAllocator {
           cq.availableHeadroom.subtractInPlace(inc)
           cq.surplusStale = true
         }
-        avail = agent.available.allocatableTo(role)
-        toOffer = avail.isEmpty() || !this.allocatable(avail) ? undefined : this.stageTwoOffer(role, avail, cq)
+        avail = this.offerable(agent, role)
+        toOffer = avail ? this.stageTwoOffer(agent, role, avail, cq, rc) : undefined
         return true
       })
       return true
@@ -603,11 +706,16 @@ export class HierarchicalAllocator {
    * Stage 2's offer for a role on an agent: its reservations and non-scalars, plus unreserved
    * scalars within limits and headroom. `avail` is already known to be allocatable.
    */
-  private stageTwoOffer(role: string, avail: Resources, cq: CycleQuota): Resources | undefined {
-    const limits = this.effectiveLimits(role, cq)
+  private stageTwoOffer(agent: AgentState, role: string, avail: Resources, cq: CycleQuota, rc: RoleCycle | undefined): Resources | undefined {
+    if (rc) rc = this.refreshRoleCycle(rc, cq)
+    const limits = rc?.left
     const headroom = !cq.requiredHeadroom.isEmpty()
     if (!limits && !headroom) return avail
     const surplus = headroom ? this.surplus(cq) : undefined
+    // Most offers fit within the limits and the surplus whole: then nothing is cut, and the
+    // offer is `avail` itself (the same bag the cutting below would rebuild), at no allocation.
+    this.cacheVectors(agent, avail)
+    if (fitsWithin(agent.lastUnreservedV, rc?.leftV, headroom ? cq.surplusV : undefined)) return avail
     if (!this.mayBeAllocatable(avail, limits, surplus)) return undefined
     let additional = quotaScalars(avail)
     const fixed = additional.size === avail.size ? Resources.EMPTY : avail.filter(r => isReserved(r) || r.type !== 'SCALAR')
@@ -637,13 +745,12 @@ export class HierarchicalAllocator {
       consumed,
       requiredHeadroom,
       availableHeadroom: this.total.index.toQuantities(this.unreservedAvailable),
-      versions: new Map(),
       roles: new Map(),
-      epoch: 0,
       unsatisfied: new Map(),
       capped: new Set(),
       pending,
       surplus: new Quantities(),
+      surplusV: [],
       surplusStale: true,
     }
   }
@@ -652,13 +759,14 @@ export class HierarchicalAllocator {
   private surplus(cq: CycleQuota): Quantities {
     if (cq.surplusStale) {
       cq.surplus = cq.availableHeadroom.minus(cq.requiredHeadroom)
+      cq.surplusV = this.total.index.fromQuantities(cq.surplus)
       cq.surplusStale = false
     }
     return cq.surplus
   }
 
   private unsatisfiedOf(role: string, cq: CycleQuota): Quantities {
-    const v = cq.versions.get(role) ?? 0
+    const v = this.roleCycle(role, cq).version
     const cached = cq.unsatisfied.get(role)
     if (cached && cached.v === v) return cached.q
     const q = this.quotas.get(role)!.guarantees.minus(cq.consumed.get(role)!)
@@ -727,8 +835,7 @@ export class HierarchicalAllocator {
     for (const r of this.quotaChain(role)) {
       const consumed = cq.consumed.get(r)!
       consumed.addInPlace(inc)
-      cq.versions.set(r, (cq.versions.get(r) ?? 0) + 1)
-      cq.epoch++
+      this.roleCycle(r, cq).version++
       if (cq.pending.has(r) && consumed.contains(this.quotas.get(r)!.guarantees)) cq.pending.delete(r)
     }
   }
@@ -739,19 +846,23 @@ export class HierarchicalAllocator {
     return this.roleCycle(role, cq).left
   }
 
-  /** The role's limits leave no allocatable offer of unreserved resources in this cycle. */
-  private isCapped(role: string, cq: CycleQuota): boolean {
-    if (this.quotas.size === 0) return false
-    return this.roleCycle(role, cq).capped
-  }
 
   private roleCycle(role: string, cq: CycleQuota): RoleCycle {
     let rc = cq.roles.get(role)
-    if (!rc) cq.roles.set(role, (rc = { chain: this.quotaChain(role), epoch: -1, key: -1, left: undefined, capped: false }))
-    if (rc.epoch === cq.epoch || rc.chain.length === 0) return rc
-    rc.epoch = cq.epoch
+    if (!rc) {
+      rc = { role, chain: this.quotaChain(role), chainCycles: [], version: 0, key: -1, left: undefined, leftV: undefined, capped: false }
+      cq.roles.set(role, rc)
+      for (const r of rc.chain) rc.chainCycles.push(r === role ? rc : this.roleCycle(r, cq))
+    }
+    return this.refreshRoleCycle(rc, cq)
+  }
+
+  /** Recomputes what the role's limits leave when consumption in its chain changed. */
+  private refreshRoleCycle(rc: RoleCycle, cq: CycleQuota): RoleCycle {
+    const cycles = rc.chainCycles
+    if (cycles.length === 0) return rc
     let key = 0
-    for (const r of rc.chain) key += cq.versions.get(r) ?? 0
+    for (let i = 0; i < cycles.length; i++) key += cycles[i]!.version
     if (key === rc.key) return rc
     rc.key = key
     let left: Map<string, number> | undefined
@@ -762,6 +873,15 @@ export class HierarchicalAllocator {
       left = left ? tighterLimits(left, l) : l
     }
     rc.left = left
+    if (left) {
+      const leftV: number[] = []
+      for (const [name, milli] of left) {
+        const i = this.total.index.id(name)
+        while (leftV.length <= i) leftV.push(Infinity)
+        leftV[i] = milli
+      }
+      rc.leftV = leftV
+    } else rc.leftV = undefined
     rc.capped =
       left !== undefined &&
       this.minAllocatable.length > 0 &&
@@ -773,7 +893,7 @@ export class HierarchicalAllocator {
         })
         return short
       })
-    if (rc.capped) cq.capped.add(role)
+    if (rc.capped) cq.capped.add(rc.role)
     return rc
   }
 
@@ -803,13 +923,44 @@ export class HierarchicalAllocator {
     return blocked
   }
 
+  /** A framework's bit for `AgentState.filterMask` (all bits for one the allocator does not know). */
+  private maskOf(fwId: string): number {
+    return this.frameworks.get(fwId)?.mask ?? ALL_FRAMEWORKS
+  }
+
+  private filterMask(agent: AgentState): number {
+    if (agent.filterMaskStale) {
+      let mask = 0
+      for (const byFw of agent.filterSlots?.values() ?? []) for (const fwId of byFw.keys()) mask |= this.maskOf(fwId)
+      agent.filterMask = mask
+      agent.filterMaskStale = false
+    }
+    return agent.filterMask
+  }
+
+  /** What `role` may be offered on the agent, when that is allocatable. */
+  private offerable(agent: AgentState, role: string): Resources | undefined {
+    if (agent.availableEmpty) return undefined
+    const avail = agent.hasReservations ? agent.available.allocatableTo(role) : agent.available
+    if (avail !== agent.checked) {
+      agent.checked = avail
+      agent.checkedAllocatable = this.allocatable(avail)
+    }
+    return agent.checkedAllocatable ? avail : undefined
+  }
+
+  private setAvailable(agent: AgentState, available: Resources): void {
+    agent.available = available
+    agent.availableEmpty = available.isEmpty()
+  }
+
   private isDead(agent: AgentState): boolean {
     return agent.deadVersion === agent.version && agent.deadEpoch === this.frameworkEpoch
   }
 
   /** Remembers that no active role can be offered anything on this agent (until it changes). */
   private markIfDead(agent: AgentState): void {
-    const agentFilters = this.filters.forAgent(agent.id)
+    const agentFilters = agent.filterSlots
     for (const role of this.activeRoles) {
       const avail = agent.available.allocatableTo(role)
       if (avail.isEmpty() || !this.allocatable(avail)) continue
@@ -823,13 +974,14 @@ export class HierarchicalAllocator {
 
   /** Counts `res` (`unallocated` allocated to `role`) as offered to `fwId` on `agent`. */
   private track(agent: AgentState, fwId: string, role: string, unallocated: Resources, res: Resources): void {
-    agent.available = agent.available.subtract(unallocated)
+    this.setAvailable(agent, agent.available.subtract(unallocated))
     const prev = agent.allocated.get(fwId)
     agent.allocated.set(fwId, prev ? prev.add(res) : res)
     agent.version++
     const rs = this.ensureRole(role)
-    const v = this.total.index.vectorOf(unallocated)
-    const unreservedV = hasReservedScalar(unallocated) ? this.unreservedVector(unallocated) : v
+    this.cacheVectors(agent, unallocated)
+    const v = agent.lastV
+    const unreservedV = agent.lastUnreservedV
     if (!rs.sorter.contains(fwId)) {
       rs.sorter.add(fwId)
       const fw = this.frameworks.get(fwId)
@@ -848,21 +1000,26 @@ export class HierarchicalAllocator {
     if (left.isEmpty()) agent.allocated.delete(fwId)
     else agent.allocated.set(fwId, left)
     agent.version++
-    const byRole = res.allocations()
-    for (const [role, part] of byRole) {
-      const unallocated = part.unallocate()
-      agent.available = agent.available.add(unallocated)
-      const rs = this.roles.get(role)!
-      const v = this.total.index.vectorOf(unallocated)
-      const unreservedV = hasReservedScalar(unallocated) ? this.unreservedVector(unallocated) : v
-      rs.sorter.unallocated(fwId, v)
-      this.roleSorter.unallocated(role, v)
-      subtractInto(rs.allocV, v)
-      subtractInto(rs.unreservedAllocV, unreservedV)
-      addInto(this.unreservedAvailable, unreservedV)
-      if (!rs.subscribed.has(fwId) && !rs.sorter.hasAllocation(fwId)) rs.sorter.remove(fwId)
-      this.maybeDropRole(rs)
+    if (res === agent.lastAllocated) {
+      this.untrackPart(agent, fwId, agent.lastRole, agent.lastOffered!)
+      return
     }
+    for (const [role, part] of res.allocations()) this.untrackPart(agent, fwId, role, part.unallocate())
+  }
+
+  private untrackPart(agent: AgentState, fwId: string, role: string, unallocated: Resources): void {
+    this.setAvailable(agent, agent.available.add(unallocated))
+    const rs = this.roles.get(role)!
+    this.cacheVectors(agent, unallocated)
+    const v = agent.lastV
+    const unreservedV = agent.lastUnreservedV
+    rs.sorter.unallocated(fwId, v)
+    this.roleSorter.unallocated(role, v)
+    subtractInto(rs.allocV, v)
+    subtractInto(rs.unreservedAllocV, unreservedV)
+    addInto(this.unreservedAvailable, unreservedV)
+    if (!rs.subscribed.has(fwId) && !rs.sorter.hasAllocation(fwId)) rs.sorter.remove(fwId)
+    this.maybeDropRole(rs)
   }
 
   private trackReservations(total: Resources, sign: 1 | -1): void {
@@ -889,6 +1046,8 @@ export class HierarchicalAllocator {
         reservedV: [],
         unreservedAllocV: [],
         allocV: [],
+        cycleQuota: undefined,
+        roleCycle: undefined,
       }
       this.roles.set(role, rs)
       this.roleSorter.add(role)
@@ -944,6 +1103,15 @@ export class HierarchicalAllocator {
       this.activeRoles.delete(rs.role)
       this.roleSorter.deactivate(rs.role)
     }
+  }
+
+  /** Sets `agent.lastV` and `agent.lastUnreservedV` to the scalar vectors of `res` (cached: see lastOffered). */
+  private cacheVectors(agent: AgentState, res: Resources): void {
+    if (agent.vectorsOf === res) return
+    const v = this.total.index.vectorOf(res)
+    agent.vectorsOf = res
+    agent.lastV = v
+    agent.lastUnreservedV = hasReservedScalar(res) ? this.unreservedVector(res) : v
   }
 
   private unreservedVector(res: Resources): ScalarVector {
@@ -1050,6 +1218,8 @@ export class HierarchicalAllocator {
 }
 
 const NO_ROLES: string[] = []
+const NO_VECTOR: ScalarVector = []
+const ALL_FRAMEWORKS = (1 << 30) - 1
 
 function isUnreservedScalar(r: { type: string; reservations: readonly unknown[] }): boolean {
   return r.type === 'SCALAR' && r.reservations.length === 0
@@ -1058,6 +1228,17 @@ function isUnreservedScalar(r: { type: string; reservations: readonly unknown[] 
 function hasReservedScalar(res: Resources): boolean {
   for (const r of res.items) if (r.type === 'SCALAR' && r.reservations.length > 0) return true
   return false
+}
+
+/** Every amount of `v` is within `limits` (absent: unlimited) and within `surplus` (absent: zero), when given. */
+function fitsWithin(v: readonly number[], limits: readonly number[] | undefined, surplus: readonly number[] | undefined): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!
+    if (x === 0) continue
+    if (limits && i < limits.length && x > limits[i]!) return false
+    if (surplus && (i >= surplus.length || x > surplus[i]!)) return false
+  }
+  return true
 }
 
 function isFilteredBy(list: readonly OfferFilter[] | undefined, res: Resources): boolean {

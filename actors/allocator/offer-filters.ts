@@ -16,58 +16,48 @@ export interface OfferFilter {
 
 type Nested = Map<string, Map<string, OfferFilter[]>>
 
-function push(index: Map<string, Nested>, a: string, b: string, c: string, f: OfferFilter): void {
-  let l1 = index.get(a)
-  if (!l1) index.set(a, (l1 = new Map()))
-  let l2 = l1.get(b)
-  if (!l2) l1.set(b, (l2 = new Map()))
-  const list = l2.get(c)
-  if (list) list.push(f)
-  else l2.set(c, [f])
-}
-
-function drop(index: Map<string, Nested>, a: string, b: string, c: string, f: OfferFilter): void {
-  const l1 = index.get(a)
-  const l2 = l1?.get(b)
-  const list = l2?.get(c)
-  if (!list) return
-  const i = list.indexOf(f)
-  if (i >= 0) list.splice(i, 1)
-  if (list.length === 0) {
-    l2!.delete(c)
-    if (l2!.size === 0) {
-      l1!.delete(b)
-      if (l1!.size === 0) index.delete(a)
-    }
-  }
-}
-
 /**
  * All live offer filters, indexed both ways: by agent then role then framework (what the
- * allocation loop asks: "who refused this agent?") and by framework then role then agent (what
- * revive, deactivation and removal clear). Expiry is a min-heap on `expiresAt`, drained at the
- * start of each allocation cycle; filters cleared early are marked removed and skipped there.
+ * allocation loop asks: "who refused this agent?") and by framework (what revive, deactivation
+ * and removal clear: a flat set, since clearing is rare and adding is not: a cluster of
+ * declining frameworks adds one filter per offer). Expiry is a min-heap on `expiresAt`, drained
+ * at the start of each allocation cycle; filters cleared early are marked removed and skipped there.
  */
 export class OfferFilters {
   private readonly byAgent = new Map<string, Nested>()
-  private readonly byFramework = new Map<string, Nested>()
+  private readonly byFramework = new Map<string, Set<OfferFilter>>()
   private readonly heap: OfferFilter[] = []
   private live = 0
 
-  /** `onAgentChange` is told whenever an agent's set of filters changes. */
-  constructor(private readonly onAgentChange: (agentId: string) => void) {}
+  /** `onAgentChange` is told whenever an agent's set of filters changes (with the filter, when one was added). */
+  constructor(private readonly onAgentChange: (agentId: string, added: OfferFilter | undefined) => void) {}
 
   get size(): number {
     return this.live
   }
 
   add(filter: Omit<OfferFilter, 'removed'>): OfferFilter {
-    const f: OfferFilter = { ...filter, removed: false }
-    push(this.byAgent, f.agentId, f.role, f.frameworkId, f)
-    push(this.byFramework, f.frameworkId, f.role, f.agentId, f)
+    const f: OfferFilter = {
+      frameworkId: filter.frameworkId,
+      role: filter.role,
+      agentId: filter.agentId,
+      resources: filter.resources,
+      expiresAt: filter.expiresAt,
+      removed: false,
+    }
+    let byRole = this.byAgent.get(f.agentId)
+    if (!byRole) this.byAgent.set(f.agentId, (byRole = new Map()))
+    let byFw = byRole.get(f.role)
+    if (!byFw) byRole.set(f.role, (byFw = new Map()))
+    const list = byFw.get(f.frameworkId)
+    if (list) list.push(f)
+    else byFw.set(f.frameworkId, [f])
+    let mine = this.byFramework.get(f.frameworkId)
+    if (!mine) this.byFramework.set(f.frameworkId, (mine = new Set()))
+    mine.add(f)
     this.heapPush(f)
     this.live++
-    this.onAgentChange(f.agentId)
+    this.onAgentChange(f.agentId, f)
     return f
   }
 
@@ -96,12 +86,7 @@ export class OfferFilters {
   /** Filters of one framework (optionally one role), for inspection and tests. */
   ofFramework(frameworkId: string, role?: string): OfferFilter[] {
     const out: OfferFilter[] = []
-    const byRole = this.byFramework.get(frameworkId)
-    if (!byRole) return out
-    for (const [r, byAgent] of byRole) {
-      if (role !== undefined && r !== role) continue
-      for (const list of byAgent.values()) out.push(...list)
-    }
+    for (const f of this.byFramework.get(frameworkId) ?? []) if (role === undefined || f.role === role) out.push(f)
     return out
   }
 
@@ -119,14 +104,10 @@ export class OfferFilters {
 
   /** Clears a framework's filters: all of them, or those of some roles (revive, deactivate, remove). */
   clearFramework(frameworkId: string, roles?: Iterable<string>): void {
-    const byRole = this.byFramework.get(frameworkId)
-    if (!byRole) return
-    const which = roles ? [...roles] : [...byRole.keys()]
-    for (const role of which) {
-      const byAgent = byRole.get(role)
-      if (!byAgent) continue
-      for (const list of [...byAgent.values()]) for (const f of [...list]) this.unlink(f)
-    }
+    const mine = this.byFramework.get(frameworkId)
+    if (!mine) return
+    const which = roles ? new Set(roles) : undefined
+    for (const f of [...mine]) if (!which || which.has(f.role)) this.unlink(f)
   }
 
   /** Clears every filter on an agent (agent removed, or its total changed). */
@@ -140,9 +121,26 @@ export class OfferFilters {
     if (f.removed) return
     f.removed = true
     this.live--
-    drop(this.byAgent, f.agentId, f.role, f.frameworkId, f)
-    drop(this.byFramework, f.frameworkId, f.role, f.agentId, f)
-    this.onAgentChange(f.agentId)
+    const byRole = this.byAgent.get(f.agentId)
+    const byFw = byRole?.get(f.role)
+    const list = byFw?.get(f.frameworkId)
+    if (list) {
+      const i = list.indexOf(f)
+      if (i >= 0) list.splice(i, 1)
+      if (list.length === 0) {
+        byFw!.delete(f.frameworkId)
+        if (byFw!.size === 0) {
+          byRole!.delete(f.role)
+          if (byRole!.size === 0) this.byAgent.delete(f.agentId)
+        }
+      }
+    }
+    const mine = this.byFramework.get(f.frameworkId)
+    if (mine) {
+      mine.delete(f)
+      if (mine.size === 0) this.byFramework.delete(f.frameworkId)
+    }
+    this.onAgentChange(f.agentId, undefined)
     // Removed entries stay in the heap until they surface; compact when they dominate.
     if (this.heap.length > 1024 && this.heap.length > 4 * this.live) {
       const keep = this.heap.filter(x => !x.removed)

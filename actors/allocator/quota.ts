@@ -1,4 +1,4 @@
-import { Quantities, Resources, isUnreserved, makeResource, type Resource } from '../resources/index.js'
+import { Quantities, Resources, isUnreserved, withValue, type Resource } from '../resources/index.js'
 
 /**
  * Quota of a role (Mesos 1.9+): `guarantees` are held for the role even when others want them
@@ -33,8 +33,9 @@ export function tighterLimits(a: ReadonlyMap<string, number>, b: ReadonlyMap<str
   return out
 }
 
+/** The same scalar with less of it (its identity, so its key, stays: no key string is rebuilt). */
 function cutTo(r: Resource, milli: number): Resource {
-  return makeResource(r.name, 'SCALAR', { milli }, { reservations: r.reservations, allocationRole: r.allocationRole })
+  return withValue(r, { milli })
 }
 
 /**
@@ -64,21 +65,22 @@ export function shrinkToQuantities(resources: Resources, target: Quantities): Re
 /** Cuts scalar resources down to `limits` (Mesos `shrinkResources(ResourceLimits)`): absent names are kept whole. */
 export function shrinkToLimits(resources: Resources, limits: ReadonlyMap<string, number>): Resources {
   if (limits.size === 0) return resources
-  const left = new Map(limits)
-  let changed = false
-  const out: Resource[] = []
-  for (const r of resources.items) {
-    const lim = left.get(r.name)
-    if (lim === undefined) {
-      out.push(r)
-      continue
+  const items = resources.items
+  let out: Resource[] | undefined
+  for (let i = 0; i < items.length; i++) {
+    const r = items[i]!
+    let lim = limits.get(r.name)
+    if (lim !== undefined) {
+      // What earlier entries of the same name took (several when reserved differently); lists
+      // are a handful of entries, so this beats a map of what is left per name.
+      for (let j = 0; j < i; j++) if (items[j]!.name === r.name) lim -= Math.min(Math.max(lim, 0), items[j]!.milli)
+      lim = Math.max(lim, 0)
     }
-    const take = Math.min(lim, r.milli)
-    if (take < r.milli) changed = true
-    if (take > 0) out.push(take < r.milli ? cutTo(r, take) : r)
-    left.set(r.name, lim - take)
+    const take = lim === undefined ? r.milli : Math.min(lim, r.milli)
+    if (take < r.milli && !out) out = items.slice(0, i) as Resource[]
+    if (out && take > 0) out.push(take < r.milli ? cutTo(r, take) : r)
   }
-  return changed ? Resources.of(out) : resources
+  return out ? Resources.of(out) : resources
 }
 
 /** Unreserved scalar entries: what counts against quota and headroom. */

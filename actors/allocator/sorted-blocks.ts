@@ -55,7 +55,10 @@ export class SortedBlocks<T extends BlockEntry> {
       if (this.before(items[m]!, x)) l = m + 1
       else h = m
     }
-    items.splice(l, 0, x)
+    // Shifting by hand: splice allocates the (empty) array of removed items on every call.
+    items.push(x)
+    for (let j = items.length - 1; j > l; j--) items[j] = items[j - 1]!
+    items[l] = x
     x.block = b as Block<BlockEntry>
     this.count++
     if (items.length > 2 * BLOCK) {
@@ -68,9 +71,11 @@ export class SortedBlocks<T extends BlockEntry> {
   remove(x: T): boolean {
     const b = x.block as Block<T> | undefined
     if (!b) return false
-    const i = b.items.indexOf(x)
+    const items = b.items
+    const i = items.indexOf(x)
     if (i < 0) return false
-    b.items.splice(i, 1)
+    for (let j = i + 1; j < items.length; j++) items[j - 1] = items[j]!
+    items.pop()
     x.block = undefined
     this.count--
     if (b.items.length === 0) {

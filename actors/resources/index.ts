@@ -25,6 +25,7 @@ export {
   scalar,
   set,
   withMeta,
+  withValue,
   type ReservationInfo,
   type ReservationType,
   type Resource,
