@@ -120,11 +120,11 @@ async function requestReply(url: string, sequential: number, inflightTotal: numb
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond }
 }
 
-/** Encode+decode cost per envelope for each layout: why the codec uses the array layout. */
+/** Encode+decode cost per envelope for each layout: why the codec uses the binary layout. */
 function codecCost(): Array<[string, string]> {
   const env = { type: 'StatusUpdate', from: 'agent-17@host17', to: 'master@m1', body: { task_id: { value: 'task-123' }, state: 'TASK_RUNNING', timestamp: 1732540000.5 } }
   const rows: Array<[string, string]> = []
-  for (const layout of ['array', 'map'] as EnvelopeLayout[]) {
+  for (const layout of ['binary', 'array', 'map'] as EnvelopeLayout[]) {
     const codec = new EnvelopeCodec(layout)
     let bytes = codec.encode(env)
     const n = 200_000

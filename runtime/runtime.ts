@@ -10,7 +10,7 @@ import { MetricsRegistry, type Counter, type Timer } from './metrics.js'
 import { checkClusterPrefix, isValidPid, makePid, nodeOf, subjectOf, type Pid } from './pid.js'
 import type { ActorPort, ExitReason, ExitedEvent, MessageEvent, RequestOptions } from './port.js'
 import { SchemaRegistry } from './schema-registry.js'
-import type { Subscription, Transport, TransportStatus } from './transports/transport.js'
+import type { RangeHandler, Subscription, Transport, TransportStatus } from './transports/transport.js'
 
 export interface RuntimeOptions {
   transport: Transport
@@ -120,6 +120,7 @@ export class Runtime {
   readonly incarnation: string
   readonly pid: Pid
   private readonly transport: Transport
+  private readonly isSim: boolean
   private readonly codec = new EnvelopeCodec()
   private readonly actors = new Map<Pid, Hosted>()
   private readonly pending = new Map<string, PendingRequest>()
@@ -155,8 +156,11 @@ export class Runtime {
     this.registry = options.registry ?? new SchemaRegistry()
     this.registry.registerAll(ControlMessages)
     this.metrics = options.metrics ?? new MetricsRegistry()
-    this.linkPingIntervalMs = options.linkPingIntervalMs ?? 1000
-    this.linkTimeoutMs = options.linkTimeoutMs ?? 5000
+    // Generous by default: a busy peer (a master working through a burst of 100,000 tasks) must
+    // not look dead. Leaders are found through the lease, not through links, so failover does
+    // not wait on this; tests that kill processes set it shorter.
+    this.linkPingIntervalMs = options.linkPingIntervalMs ?? 2000
+    this.linkTimeoutMs = options.linkTimeoutMs ?? 15_000
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000
     this.incarnation = options.incarnation ?? `${this.clock.now().toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`
     this.dropLog = new RateLimitedLog(() => this.clock.now())
@@ -175,7 +179,8 @@ export class Runtime {
     })
     this.metrics.gauge('runtime/linked_nodes', () => this.nodes.size)
 
-    this.runtimeSub = this.transport.subscribe(subjectOf(this.prefix, this.pid), bytes => this.receiveControl(bytes))
+    this.isSim = this.transport.kind === 'sim'
+    this.runtimeSub = this.subscribe(subjectOf(this.prefix, this.pid), (buffer, start, end) => this.receiveControl(buffer, start, end))
     this.transport.onStatus(status => this.onTransportStatus(status))
   }
 
@@ -209,7 +214,7 @@ export class Runtime {
     }
     this.actors.set(pid, hosted)
     hosted.actor = this.startActor(hosted)
-    hosted.subscription = this.transport.subscribe(subjectOf(this.prefix, pid), bytes => this.receive(hosted, bytes))
+    hosted.subscription = this.subscribe(subjectOf(this.prefix, pid), (buffer, start, end) => this.receive(hosted, buffer, start, end))
     const runtime = this
     return {
       pid,
@@ -230,14 +235,11 @@ export class Runtime {
     if (this.closed) return
     const toSubject = this.subjectFor(to)
     if (toSubject === undefined) throw new PidError(`cannot send ${type} to '${to}': not a valid pid (expected name@node)`)
-    const env: Envelope = { type, from, to, body }
-    if (id !== undefined) env.id = id
-    if (replyTo !== undefined) env.replyTo = replyTo
-    const bytes = this.codec.encode(env)
+    const bytes = this.codec.encodeMessage(type, from, to, body, id, replyTo)
     this.sent.inc()
     this.countByType(this.sentByType, 'runtime/messages_sent/', type)
     try {
-      this.transport.publish(toSubject, bytes, this.transport.kind === 'sim' ? this.subjectFor(from) : undefined)
+      this.transport.publish(toSubject, bytes, this.isSim ? this.subjectFor(from) : undefined)
     } catch (err) {
       // Too large for the bus: lost like a dropped packet, but loudly. Senders of big payloads
       // (offers, state) split them; this is the backstop.
@@ -245,6 +247,12 @@ export class Runtime {
       this.metrics.counter('runtime/messages_unsendable').inc()
       this.log.error({ type, from, to, bytes: bytes.length }, `cannot send ${type} from ${from} to ${to}: ${err.message}`)
     }
+  }
+
+  /** Ranges when the transport offers them (no view per message of a NATS frame), else bytes. */
+  private subscribe(subject: string, handler: RangeHandler): Subscription {
+    if (this.transport.subscribeRanges) return this.transport.subscribeRanges(subject, handler)
+    return this.transport.subscribe(subject, bytes => handler(bytes, 0, bytes.length))
   }
 
   /** Subjects of recently used pids (a pid is validated once, not per message). */
@@ -359,11 +367,11 @@ export class Runtime {
 
   // --- inbound -------------------------------------------------------------------------------
 
-  private receive(hosted: Hosted, bytes: Uint8Array): void {
+  private receive(hosted: Hosted, buffer: Uint8Array, start: number, end: number): void {
     this.received.inc()
     let env: Envelope
     try {
-      env = this.codec.decode(bytes)
+      env = this.codec.decodeRange(buffer, start, end)
     } catch (err) {
       this.drop('undecodable', '?', '?', (err as DecodeError).message)
       return
@@ -559,11 +567,11 @@ export class Runtime {
   }
 
   /** Messages to the runtime's own pid: pings, pongs, link bookkeeping, replies to its requests. */
-  private receiveControl(bytes: Uint8Array): void {
+  private receiveControl(buffer: Uint8Array, start: number, end: number): void {
     this.received.inc()
     let env: Envelope
     try {
-      env = this.codec.decode(bytes)
+      env = this.codec.decodeRange(buffer, start, end)
     } catch (err) {
       this.drop('undecodable', '?', '?', (err as DecodeError).message)
       return
