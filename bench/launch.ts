@@ -121,7 +121,7 @@ async function runNats(params: Params): Promise<{ tasksPerSecond: number; master
   const server = await startNatsServer({ jetstream: false })
   const procs: ChildProcess[] = []
   try {
-    const master = child([BIN, 'master', `--nats=${server.url}`, '--port=15050'], 'master')
+    const master = child([BIN, 'master', `--nats=${server.url}`, '--port=15050', '--registry=in_memory'], 'master')
     procs.push(master.proc)
     await master.ready
     const agents = child(['--import', 'tsx', AGENTS_SCRIPT, server.url, String(params.agents), AGENT_RESOURCES], 'agents')

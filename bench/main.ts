@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   allocator: () => import('./allocator.js'),
   launch: () => import('./launch.js'),
   failover: () => import('./failover.js'),
+  http: () => import('./http.js'),
 }
 
 const [name, ...args] = process.argv.slice(2)

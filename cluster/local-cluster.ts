@@ -18,10 +18,11 @@ import {
   type Transport,
 } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
-import { masterMachine, type MasterCore, type MasterOptions } from '../actors/master/index.js'
+import { MASTER_VERSION, masterMachine, type MasterCore, type MasterOptions } from '../actors/master/index.js'
 import { agentMachine, defaultAgentResources, parseAttributes, type AgentFlags } from '../actors/agent/index.js'
 import { executorSpawner } from '../actors/executor/index.js'
 import { MASTER_PID } from './node-names.js'
+import type { MasterHttpDeps } from './http/master-http-deps.js'
 
 export interface LocalClusterOptions {
   numAgents: number
@@ -41,6 +42,11 @@ export interface LocalClusterOptions {
   agentFlags?: Partial<AgentFlags>
   /** One registry for the whole process (the HTTP layer serves it). */
   metrics?: MetricsRegistry
+  /**
+   * Runtime link timeout (ms, default the runtime's 5 s). Benchmarks that push 100,000 tasks
+   * through one process raise it: a long burst delays the link pings of its own runtimes.
+   */
+  linkTimeoutMs?: number
 }
 
 export class LocalCluster {
@@ -64,7 +70,7 @@ export class LocalCluster {
     const bus = options.natsServers ? undefined : new LocalBus()
     const transport = async (name: string): Promise<Transport> =>
       bus ? new LocalTransport(bus) : NatsTransport.connect({ servers: options.natsServers!, name: `mesos-ts local ${name}` })
-    const common = { prefix: options.prefix, clock: options.clock, metrics: options.metrics }
+    const common = { prefix: options.prefix, clock: options.clock, metrics: options.metrics, linkTimeoutMs: options.linkTimeoutMs }
     const masterRuntime = new Runtime({ ...common, transport: await transport('master'), node: 'master', logger: log.child({ component: 'master' }) })
     const agentRuntime = new Runtime({ ...common, transport: await transport('agents'), node: 'local', logger: log.child({ component: 'agents' }) })
     for (const rt of [masterRuntime, agentRuntime]) rt.registerMessages(ProtocolMessages)
@@ -102,6 +108,23 @@ export class LocalCluster {
   /** The master's state, for in-process readers (the HTTP layer, tests). */
   get masterCore(): MasterCore {
     return this.master
+  }
+
+  /**
+   * What the master's HTTP server needs (`startMasterServer(cluster.httpDeps(...), ...)`): this
+   * process hosts the only master, so it is always the leader.
+   */
+  httpDeps(settings: { flags?: Record<string, string>; version?: string; log?: Logger; startedAt?: number } = {}): MasterHttpDeps {
+    return {
+      runtime: this.masterRuntime,
+      masterPid: this.masterPid,
+      core: () => this.master,
+      leader: () => undefined,
+      flags: settings.flags ?? {},
+      log: settings.log ?? this.options.logger ?? silentLogger(),
+      startedAt: settings.startedAt ?? Date.now(),
+      version: settings.version ?? MASTER_VERSION,
+    }
   }
 
   /** Resolves once every agent of this cluster is registered with the master. */

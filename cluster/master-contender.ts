@@ -93,7 +93,8 @@ export class MasterContender {
     this.handle = this.runtime.spawn(masterMachine, {
       name: 'master',
       input: {
-        options: { ...this.o.masterOptions, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },
+        // The lease's first revision is the cluster's first leader; any later one took over.
+        options: { ...this.o.masterOptions, recovering: epoch > 1, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },
         onCore: (c: MasterCore) => (this.currentCore = c),
       },
     })

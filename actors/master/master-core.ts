@@ -2,7 +2,7 @@
 // indexed maps and mutated in place. The XState machine around it (master-machine.ts) only
 // turns messages and timers into calls here; everything leaves through the port.
 import type { ActorPort, Pid } from '../../runtime/index.js'
-import { Resources, fromJson, toJson, isValidRole } from '../resources/index.js'
+import { Resources, fromJson, toJson, isValidRole, type Quantities } from '../resources/index.js'
 import {
   isTerminalState,
   type AcceptBody,
@@ -33,6 +33,23 @@ import { BoundedHistory } from './bounded-history.js'
 import { MASTER_VERSION, type MasterOptions } from './master-options.js'
 import { frameworkRoles, hasCapability, taskKey, type AgentRecord, type FrameworkRecord, type OfferRecord, type TaskRecord } from './records.js'
 import { idError, isResourceError, resourcesForRole, validateTask } from './task-validation.js'
+import {
+  OperatorState,
+  checkpointedResources,
+  fail,
+  ok,
+  parseQuotaConfigs,
+  quantitiesOf,
+  reserveChange,
+  unreserveChange,
+  validateWeights,
+  type OperatorResultBody,
+  type ReservationChange,
+  type ReserveBody,
+  type UnreserveBody,
+  type UpdateQuotaBody,
+  type UpdateWeightsBody,
+} from './operator.js'
 
 /** What the master needs from the allocator; the allocator machine's adapter implements it. */
 export interface AllocatorLink {
@@ -48,7 +65,25 @@ export interface AllocatorLink {
   recoverResources(frameworkId: string, agentId: string, resources: Resources, refuseSeconds?: number): void
   suppressOffers(frameworkId: string, roles?: readonly string[]): void
   reviveOffers(frameworkId: string, roles?: readonly string[]): void
+  /** Operator calls (optional so recording links in tests need not implement them). */
+  updateAgent?(agentId: string, total: Resources): void
+  updateWeights?(weights: readonly { role: string; weight: number }[]): void
+  updateQuota?(role: string, guarantees: Quantities, limits: Quantities | undefined): void
 }
+
+/**
+ * What changed in the master, for in-process observers (the operator API's SUBSCRIBE stream):
+ * Mesos's master::Event types. Delivered synchronously, after the change; observers must not
+ * call back into the core.
+ */
+export type MasterStateEvent =
+  | { type: 'TASK_ADDED'; task: TaskRecord }
+  | { type: 'TASK_UPDATED'; task: TaskRecord }
+  | { type: 'AGENT_ADDED'; agent: AgentRecord }
+  | { type: 'AGENT_REMOVED'; agentId: string }
+  | { type: 'FRAMEWORK_ADDED'; framework: FrameworkRecord }
+  | { type: 'FRAMEWORK_UPDATED'; framework: FrameworkRecord }
+  | { type: 'FRAMEWORK_REMOVED'; framework: FrameworkRecord }
 
 /** One allocation decision: resources of one agent for one framework's role. */
 export interface OfferGrant {
@@ -84,11 +119,16 @@ export class MasterCore {
   /** Agents removed after missing pings: a returning one is readmitted, its LOST tasks killed. */
   readonly removedAgents = new Map<string, number>()
   private readonly removedFrameworkIds = new Set<string>()
+  /** Tasks agents reported for frameworks that have not (re)subscribed yet, by framework id. */
+  readonly orphanTasks = new Map<string, Array<{ info: TaskInfo; resources: Resources; agentId: string; state: TaskState; role: string | undefined }>>()
   readonly startedAt: number
   private agentSeq = 0
   private frameworkSeq = 0
   private offerSeq = 0
   private readonly counts = { tasksStaging: 0, tasksRunning: 0 }
+  /** Weights, quota and gone agents: what operator calls own. */
+  readonly operator = new OperatorState()
+  private readonly observers = new Set<(event: MasterStateEvent) => void>()
 
   constructor(
     private readonly port: ActorPort,
@@ -144,6 +184,11 @@ export class MasterCore {
       this.port.send(from, 'ShutdownAgent', { message: 'ReregisterAgent without an agent id' })
       return
     }
+    if (this.operator.goneAgents.has(id)) {
+      this.port.log.warn({ agent: id, pid: from }, `refusing reregistration of agent ${id} at ${from}: it was marked gone`)
+      this.port.send(from, 'ShutdownAgent', { message: 'Agent has been marked gone' })
+      return
+    }
     const known = this.agents.get(id)
     if (known) {
       if (known.pid !== from) this.agentsByPid.delete(known.pid)
@@ -178,14 +223,20 @@ export class MasterCore {
       record.used = record.used.add(resources)
       const forFramework = used.get(task.framework_id.value) ?? Resources.EMPTY
       used.set(task.framework_id.value, forFramework.add(resources))
+      const info: TaskInfo = { name: task.name, task_id: task.task_id, agent_id: { value: id }, resources: task.resources }
+      if (task.executor_id) info.executor = { executor_id: task.executor_id }
       if (framework && !framework.tasks.has(task.task_id.value)) {
         if (wasRemoved && !framework.partitionAware) {
           // Mesos: a non-partition-aware framework was told TASK_LOST; the task must not live on.
           killOnReturn.push({ frameworkId: framework.id, taskId: task.task_id.value })
         }
-        const info: TaskInfo = { name: task.name, task_id: task.task_id, agent_id: { value: id }, resources: task.resources }
-        if (task.executor_id) info.executor = { executor_id: task.executor_id }
-        this.addTask(framework, info, resources, id, task.state, allocationRoleOf(resources) ?? framework.roles[0] ?? '*')
+        this.addTask(framework, info, resources, id, task.state, allocationRoleOf(resources) ?? framework.roles[0] ?? '*', false)
+      } else if (!framework && !this.removedFrameworkIds.has(task.framework_id.value)) {
+        // After a master failover agents often come back before their frameworks: keep the
+        // task (Mesos's orphan tasks) until the framework resubscribes with its id.
+        let orphans = this.orphanTasks.get(task.framework_id.value)
+        if (!orphans) this.orphanTasks.set(task.framework_id.value, (orphans = []))
+        orphans.push({ info, resources, agentId: id, state: task.state, role: allocationRoleOf(resources) })
       }
     }
     this.allocator.addAgent(id, record.total, used)
@@ -314,11 +365,16 @@ export class MasterCore {
     }
     this.frameworks.set(id, record)
     this.frameworksByPid.set(from, id)
+    for (const orphan of this.orphanTasks.get(id) ?? []) {
+      if (this.agents.has(orphan.agentId)) this.addTask(record, orphan.info, orphan.resources, orphan.agentId, orphan.state, orphan.role ?? roles[0] ?? '*', false)
+    }
+    this.orphanTasks.delete(id)
     this.port.link(from)
     this.allocator.addFramework(id, roles, body.suppressed_roles)
     this.port.metrics.counter('master/framework_registrations').inc()
     this.port.log.info({ framework: id, pid: from, name: info.name, roles }, `framework ${info.name} (${id}) subscribed from ${from}`)
     this.sendSubscribed(record)
+    if (this.observers.size > 0) this.notify({ type: 'FRAMEWORK_ADDED', framework: record })
   }
 
   private resubscribe(framework: FrameworkRecord, from: Pid, body: SubscribeBody): void {
@@ -353,6 +409,7 @@ export class MasterCore {
     this.port.metrics.counter('master/framework_reregistrations').inc()
     this.port.log.info({ framework: framework.id, pid: from }, `framework ${framework.id} resubscribed from ${from}`)
     this.sendSubscribed(framework)
+    if (this.observers.size > 0) this.notify({ type: 'FRAMEWORK_UPDATED', framework })
   }
 
   private sendSubscribed(framework: FrameworkRecord): void {
@@ -447,6 +504,8 @@ export class MasterCore {
       this.port.log.warn({ framework: framework.id }, `ACCEPT from ${framework.id} refused: ${message}`)
       for (const offer of offers) this.allocator.recoverResources(framework.id, offer.agentId, offer.resources)
       for (const task of tasksOf(operations)) {
+        // A duplicated ACCEPT finds its offers gone: tasks the first copy launched live on.
+        if (framework.tasks.has(task.task_id.value)) continue
         this.sendMasterUpdate(framework, task.task_id.value, task.agent_id?.value, framework.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_INVALID_OFFERS', message)
       }
       return
@@ -659,6 +718,12 @@ export class MasterCore {
       this.sendReconciled(framework, task)
       return
     }
+    const orphan = this.orphanTasks.get(framework.id)?.find(o => o.info.task_id.value === taskId)
+    if (orphan) return
+    if (this.options.recovering && this.port.now() - this.startedAt < this.options.agentReregisterTimeoutMs && (agentId === undefined || !this.agents.has(agentId))) {
+      // After a failover its agent may not have re-registered yet: answer once it has (or never).
+      return
+    }
     const aware = framework.partitionAware
     if (agentId !== undefined && this.agents.has(agentId)) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_GONE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown to the agent')
@@ -702,9 +767,151 @@ export class MasterCore {
     this.port.send(agent.pid, 'ShutdownExecutor', { executor_id: body.executor_id, framework_id: body.framework_id })
   }
 
+  // --- observers and operator calls ----------------------------------------------------------
+
+  /** Watches state changes (in process); returns the function that stops watching. */
+  observe(listener: (event: MasterStateEvent) => void): () => void {
+    this.observers.add(listener)
+    return () => this.observers.delete(listener)
+  }
+
+  get observerCount(): number {
+    return this.observers.size
+  }
+
+  private notify(event: MasterStateEvent): void {
+    for (const listener of this.observers) {
+      try {
+        listener(event)
+      } catch (err) {
+        this.port.log.error({ err, event: event.type }, 'a master state observer threw; it is removed')
+        this.observers.delete(listener)
+      }
+    }
+  }
+
+  /** UPDATE_WEIGHTS: stored and handed to the allocator (Mesos `weights_handler.cpp`). */
+  updateWeights(body: UpdateWeightsBody): OperatorResultBody {
+    const error = validateWeights(body)
+    if (error) return fail('BAD_REQUEST', error)
+    const infos = (body.weight_infos ?? []).map(w => ({ role: w.role!, weight: w.weight }))
+    // Nothing to change: the allocator is not disturbed (its weight update re-sorts roles).
+    if (infos.length === 0) return ok()
+    for (const w of infos) {
+      if (w.weight === 1) this.operator.weights.delete(w.role)
+      else this.operator.weights.set(w.role, w.weight)
+    }
+    this.allocator.updateWeights?.(infos)
+    this.port.log.info({ weights: infos }, `operator updated the weights of ${infos.map(w => `${w.role}=${w.weight}`).join(', ')}`)
+    return ok()
+  }
+
+  /**
+   * UPDATE_QUOTA (Mesos `quota_handler.cpp`): configs replace each role's quota; a config with
+   * no guarantees and no limits removes it. Without `force`, the sum of guarantees must fit
+   * in the cluster's total.
+   */
+  updateQuota(body: UpdateQuotaBody): OperatorResultBody {
+    const configs = parseQuotaConfigs(body)
+    if (typeof configs === 'string') return fail('BAD_REQUEST', configs)
+    if (!body.force) {
+      const sum = new Map<string, number>()
+      const next = new Map(this.operator.quotas)
+      for (const c of configs) next.set(c.role, c)
+      for (const c of next.values()) for (const [name, v] of c.guarantees) sum.set(name, (sum.get(name) ?? 0) + v)
+      for (const [name, v] of sum) {
+        const total = Math.round(this.sumScalar(name, 'total') * 1000)
+        if (v > total) {
+          return fail('BAD_REQUEST', `Invalid QuotaConfig: total quota guarantees of '${name}' (${v / 1000}) exceed the cluster's total (${total / 1000}) (use 'force' flag to bypass this check)`)
+        }
+      }
+    }
+    for (const c of configs) {
+      if (c.guarantees.size === 0 && c.limits.size === 0) this.operator.quotas.delete(c.role)
+      else this.operator.quotas.set(c.role, c)
+      this.allocator.updateQuota?.(c.role, quantitiesOf(c.guarantees), c.limits.size === 0 ? undefined : quantitiesOf(c.limits))
+    }
+    this.port.log.info({ roles: configs.map(c => c.role) }, `operator updated the quota of ${configs.map(c => c.role).join(', ') || 'no role'}`)
+    return ok()
+  }
+
+  reserveResources(body: ReserveBody): OperatorResultBody {
+    const change = reserveChange(body)
+    return typeof change === 'string' ? fail('BAD_REQUEST', change) : this.applyReservation(body.agent_id.value, change, 'RESERVE')
+  }
+
+  unreserveResources(body: UnreserveBody): OperatorResultBody {
+    const change = unreserveChange(body)
+    return typeof change === 'string' ? fail('BAD_REQUEST', change) : this.applyReservation(body.agent_id.value, change, 'UNRESERVE')
+  }
+
+  /**
+   * Mesos `Master::Http::_operation`: rescinds the agent's offers one at a time until what the
+   * operation consumes is free (neither used by tasks nor offered), then changes the agent's
+   * total here, in the allocator (`UpdateAgent`) and on the agent (CheckpointResources).
+   * 202 when applied, 409 when the resources are in use by tasks.
+   */
+  private applyReservation(agentId: string, change: ReservationChange, what: 'RESERVE' | 'UNRESERVE'): OperatorResultBody {
+    const agent = this.agents.get(agentId)
+    if (!agent) return fail('BAD_REQUEST', 'No agent found with specified ID')
+    if (!agent.total.contains(change.consumed)) {
+      return fail('CONFLICT', `Invalid ${what} operation on agent ${agentId}: the agent does not have ${JSON.stringify(toJson(change.consumed))}`)
+    }
+    const free = (): Resources => {
+      let offered = Resources.EMPTY
+      for (const id of agent.offers) offered = offered.add(this.offers.get(id)!.resources)
+      return agent.total.subtract(agent.used.unallocate()).subtract(offered.unallocate())
+    }
+    for (const offerId of [...agent.offers]) {
+      if (free().contains(change.consumed)) break
+      this.rescindOffer(offerId, true)
+    }
+    if (!free().contains(change.consumed)) {
+      return fail('CONFLICT', `Invalid ${what} operation on agent ${agentId}: the resources are in use by tasks`)
+    }
+    agent.total = agent.total.subtract(change.consumed).add(change.converted)
+    this.allocator.updateAgent?.(agentId, agent.total)
+    this.port.send(agent.pid, 'CheckpointResources', { resources: toJson(checkpointedResources(agent.total)) })
+    this.port.metrics.counter(`master/messages_${what.toLowerCase()}`).inc()
+    this.port.log.info({ agent: agentId, resources: toJson(change.converted) }, `operator ${what} on agent ${agentId} applied`)
+    return ok('ACCEPTED')
+  }
+
+  /**
+   * MARK_AGENT_GONE (Mesos `Master::markGone`): the agent is shut down and removed for good; its
+   * tasks become TASK_GONE_BY_OPERATOR (TASK_LOST for frameworks that are not partition aware),
+   * and it is refused if it tries to reregister.
+   */
+  markAgentGone(agentId: string): OperatorResultBody {
+    if (this.operator.goneAgents.has(agentId)) return ok()
+    const agent = this.agents.get(agentId)
+    if (!agent && !this.removedAgents.has(agentId)) return fail('NOT_FOUND', `Agent '${agentId}' not found`)
+    this.operator.goneAgents.set(agentId, this.port.now())
+    this.removedAgents.delete(agentId)
+    if (agent) {
+      const message = 'Agent has been marked gone'
+      this.port.send(agent.pid, 'ShutdownAgent', { message })
+      this.port.metrics.counter('master/slave_removals').inc()
+      this.removeAgent(agent, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
+    }
+    this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
+    return ok()
+  }
+
+  /** TEARDOWN from the operator (Mesos `Master::Http::_teardown`): no caller check. */
+  operatorTeardown(frameworkId: string): OperatorResultBody {
+    const framework = this.frameworks.get(frameworkId)
+    if (!framework) return fail('BAD_REQUEST', 'No framework found with specified ID')
+    this.port.log.info({ framework: frameworkId }, `operator tore down framework ${frameworkId}`)
+    if (framework.connected) this.port.send(framework.pid, 'Error', { message: 'Framework removed by the operator' })
+    this.removeFramework(framework)
+    return ok()
+  }
+
   // --- internals -----------------------------------------------------------------------------
 
-  private addTask(framework: FrameworkRecord, info: TaskInfo, resources: Resources, agentId: string, state: TaskState, role: string): void {
+  /** `accountUsed`: add the resources to the agent's used (a launch); readmission accounts them itself. */
+  private addTask(framework: FrameworkRecord, info: TaskInfo, resources: Resources, agentId: string, state: TaskState, role: string, accountUsed = true): void {
     const key = taskKey(framework.id, info.task_id.value)
     const status: TaskStatus = { task_id: info.task_id, state, agent_id: { value: agentId }, source: 'SOURCE_MASTER', timestamp: this.port.now() / 1000 }
     const record: TaskRecord = { key, frameworkId: framework.id, agentId, info, resources, executor: info.executor, state, status, role }
@@ -712,12 +919,14 @@ export class MasterCore {
     const agent = this.agents.get(agentId)
     if (agent) {
       agent.tasks.add(key)
-      if (state === 'TASK_STAGING') agent.used = agent.used.add(resources)
+      if (accountUsed && !isTerminalState(state)) agent.used = agent.used.add(resources)
     }
+    if (this.observers.size > 0) this.notify({ type: 'TASK_ADDED', task: record })
   }
 
   private updateTask(framework: FrameworkRecord, task: TaskRecord, status: TaskStatus, uuid: string | undefined): void {
     const wasTerminal = isTerminalState(task.state)
+    const changed = task.state !== status.state
     task.state = status.state
     task.status = status
     task.pendingUuid = uuid
@@ -728,6 +937,7 @@ export class MasterCore {
       // Without a uuid there is nothing to acknowledge: retire at once.
       if (uuid === undefined) this.retireTask(framework, task)
     }
+    if (changed && this.observers.size > 0) this.notify({ type: 'TASK_UPDATED', task })
   }
 
   /** A terminal task's resources go back to the allocator as soon as the master hears of it. */
@@ -751,27 +961,34 @@ export class MasterCore {
     if (framework.connected) this.port.send(framework.pid, 'Update', { status })
   }
 
-  private removeAgent(agent: AgentRecord, reason: TaskStatusReason, message: string): void {
+  private removeAgent(agent: AgentRecord, reason: TaskStatusReason, message: string, goneByOperator = false): void {
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true)
     for (const key of [...agent.tasks]) {
       const frameworkId = key.slice(0, key.indexOf('/'))
       const framework = this.frameworks.get(frameworkId)
       const task = framework?.tasks.get(key.slice(frameworkId.length + 1))
       if (!framework || !task) continue
-      const state: TaskState = framework.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST'
+      if (isTerminalState(task.state)) {
+        // Terminal and waiting for its acknowledgement: the framework knows how it ended.
+        this.retireTask(framework, task)
+        continue
+      }
+      const state: TaskState = framework.partitionAware ? (goneByOperator ? 'TASK_GONE_BY_OPERATOR' : 'TASK_UNREACHABLE') : 'TASK_LOST'
       const status: TaskStatus = { task_id: task.info.task_id, state, reason, message, source: 'SOURCE_MASTER', agent_id: { value: agent.id }, timestamp: this.port.now() / 1000 }
-      if (!isTerminalState(task.state)) this.port.metrics.counter(state === 'TASK_LOST' ? 'master/tasks_lost' : 'master/tasks_unreachable').inc()
+      this.port.metrics.counter(state === 'TASK_LOST' ? 'master/tasks_lost' : state === 'TASK_UNREACHABLE' ? 'master/tasks_unreachable' : 'master/tasks_gone_by_operator').inc()
       task.state = state
       task.status = status
       task.pendingUuid = undefined
       this.retireTask(framework, task)
+      if (this.observers.size > 0) this.notify({ type: 'TASK_UPDATED', task })
       if (framework.connected) this.port.send(framework.pid, 'Update', { status })
     }
     this.allocator.removeAgent(agent.id)
     this.agents.delete(agent.id)
     this.agentsByPid.delete(agent.pid)
-    this.removedAgents.set(agent.id, this.port.now())
+    if (!goneByOperator) this.removedAgents.set(agent.id, this.port.now())
     this.port.unlink(agent.pid)
+    if (this.observers.size > 0) this.notify({ type: 'AGENT_REMOVED', agentId: agent.id })
   }
 
   private disconnectFramework(framework: FrameworkRecord): void {
@@ -784,6 +1001,7 @@ export class MasterCore {
     const timeoutMs = Math.max(0, (framework.info.failover_timeout ?? 0) * 1000)
     this.port.log.warn({ framework: framework.id, failoverTimeoutMs: timeoutMs }, `framework ${framework.id} disconnected; removing it in ${timeoutMs} ms unless it fails over`)
     framework.failoverTimer = this.schedule({ type: 'master.frameworkFailoverTimeout', frameworkId: framework.id }, timeoutMs)
+    if (this.observers.size > 0) this.notify({ type: 'FRAMEWORK_UPDATED', framework })
   }
 
   private removeFramework(framework: FrameworkRecord): void {
@@ -797,6 +1015,7 @@ export class MasterCore {
         task.state = 'TASK_KILLED'
         task.status = { ...task.status, state: 'TASK_KILLED', reason: 'REASON_FRAMEWORK_REMOVED', source: 'SOURCE_MASTER' }
         this.port.metrics.counter('master/tasks_killed').inc()
+        if (this.observers.size > 0) this.notify({ type: 'TASK_UPDATED', task })
       }
       this.retireTask(framework, task)
     }
@@ -814,6 +1033,7 @@ export class MasterCore {
     this.completedFrameworks.push(framework)
     this.port.unlink(framework.pid)
     this.port.metrics.counter('master/frameworks_removed').inc()
+    if (this.observers.size > 0) this.notify({ type: 'FRAMEWORK_REMOVED', framework })
   }
 
   /** The framework a scheduler call is about, if the caller may speak for it. */
@@ -879,6 +1099,7 @@ export class MasterCore {
     this.agents.set(id, record)
     this.agentsByPid.set(pid, id)
     this.port.link(pid)
+    if (this.observers.size > 0) this.notify({ type: 'AGENT_ADDED', agent: record })
     return record
   }
 

@@ -7,6 +7,7 @@ import { allocatorMachine, type Offer as AllocatorOffer } from '../allocator/ind
 import type { ProtocolEvent } from '../protocol/index.js'
 import { MasterCore, type AllocatorLink, type MasterTimerEvent } from './master-core.js'
 import { DEFAULT_MASTER_OPTIONS, type MasterOptions } from './master-options.js'
+import type { OperatorEvent, OperatorResultBody } from './operator.js'
 
 export interface MasterInput {
   port: ActorPort
@@ -18,6 +19,15 @@ export interface MasterInput {
 interface MasterContext {
   readonly core: MasterCore
   readonly options: MasterOptions
+  readonly port: ActorPort
+}
+
+/**
+ * Operator calls arrive as requests (runtime.request from the HTTP layer) and are answered with
+ * an OperatorResult; one sent without a reply address (an in-process handle.send) just applies.
+ */
+function answer(port: ActorPort, event: OperatorEvent, result: OperatorResultBody): void {
+  if (event.id !== undefined && event.replyTo !== undefined) port.reply(event, 'OperatorResult', result)
 }
 
 type MasterEvent =
@@ -41,6 +51,7 @@ type MasterEvent =
   | ExitedEvent
   | MasterTimerEvent
   | { type: 'master.offers'; offers: AllocatorOffer[] }
+  | OperatorEvent
 
 /** Adapts the allocator child actor to the calls MasterCore makes. */
 function allocatorLink(ref: ActorRefFrom<typeof allocatorMachine>): AllocatorLink {
@@ -58,6 +69,9 @@ function allocatorLink(ref: ActorRefFrom<typeof allocatorMachine>): AllocatorLin
       ref.send({ type: 'RecoverResources', frameworkId, agentId, resources, filters: refuseSeconds === undefined ? undefined : { refuseSeconds } }),
     suppressOffers: (frameworkId, roles) => ref.send({ type: 'SuppressOffers', frameworkId, roles }),
     reviveOffers: (frameworkId, roles) => ref.send({ type: 'ReviveOffers', frameworkId, roles }),
+    updateAgent: (agentId, total) => ref.send({ type: 'UpdateAgent', agentId, total }),
+    updateWeights: weights => ref.send({ type: 'UpdateWeights', weights }),
+    updateQuota: (role, guarantees, limits) => ref.send({ type: 'UpdateQuota', role, guarantees, limits }),
   }
 }
 
@@ -87,7 +101,7 @@ export const masterMachine = setup({
     const schedule = (event: MasterTimerEvent, delayMs: number): unknown => input.port.clock.setTimeout(() => self.send(event), delayMs)
     const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule)
     input.onCore?.(core)
-    return { core, options }
+    return { core, options, port: input.port }
   },
   type: 'parallel',
   states: {
@@ -113,6 +127,12 @@ export const masterMachine = setup({
         exited: { actions: ({ context, event }) => context.core.exited(event.pid) },
         'master.frameworkFailoverTimeout': { actions: ({ context, event }) => context.core.frameworkFailoverTimeout(event.frameworkId) },
         'master.offers': { actions: ({ context, event }) => context.core.offer(event.offers) },
+        OperatorUpdateWeights: { actions: ({ context, event }) => answer(context.port, event, context.core.updateWeights(event.body)) },
+        OperatorUpdateQuota: { actions: ({ context, event }) => answer(context.port, event, context.core.updateQuota(event.body)) },
+        OperatorReserveResources: { actions: ({ context, event }) => answer(context.port, event, context.core.reserveResources(event.body)) },
+        OperatorUnreserveResources: { actions: ({ context, event }) => answer(context.port, event, context.core.unreserveResources(event.body)) },
+        OperatorMarkAgentGone: { actions: ({ context, event }) => answer(context.port, event, context.core.markAgentGone(event.body.agent_id.value)) },
+        OperatorTeardown: { actions: ({ context, event }) => answer(context.port, event, context.core.operatorTeardown(event.body.framework_id.value)) },
       },
     },
     healthChecks: {

@@ -12,6 +12,14 @@ export interface MasterOptions {
   heartbeatIntervalMs: number
   /** `--max_completed_tasks_per_framework` (default 1000). */
   maxCompletedTasksPerFramework: number
+  /**
+   * This master took over from another (a failover): agents it does not know yet may still be
+   * coming back, so for `agentReregisterTimeoutMs` it does not answer reconciliation for tasks
+   * on unknown agents (Mesos answers nothing for agents that are recovered but not re-registered).
+   */
+  recovering: boolean
+  /** `--agent_reregister_timeout` (default 10 min). */
+  agentReregisterTimeoutMs: number
   /** `--max_completed_frameworks` (default 50). */
   maxCompletedFrameworks: number
   /** Seeds the allocator's agent shuffle (reproducible tests). */
@@ -31,6 +39,8 @@ export const DEFAULT_MASTER_OPTIONS: MasterOptions = {
   heartbeatIntervalMs: 15_000,
   maxCompletedTasksPerFramework: 1000,
   maxCompletedFrameworks: 50,
+  recovering: false,
+  agentReregisterTimeoutMs: 600_000,
   seed: 1,
   idPrefix: 'm',
   hostname: 'localhost',

@@ -23,6 +23,16 @@ export {
   type SchedulerCallType,
   type SchedulerEventType,
 } from './connection.js'
+export {
+  httpConnection,
+  connectHttpScheduler,
+  schedulerEndpoint,
+  toV1Call,
+  fromV1Event,
+  RecordIoReader,
+  type HttpConnectionOptions,
+  type ConnectHttpSchedulerOptions,
+} from './http-connection.js'
 export { SchedulerConfigError, SchedulerUsageError } from './errors.js'
 export {
   subscribeRetry,

@@ -6,6 +6,8 @@ import { ResourceError, ResourceParseError } from '../../actors/resources/index.
 import { AttributeParseError } from '../../actors/agent/index.js'
 import { CommandError, type CommandFile, type CommandModule } from './command.js'
 import { millis, untilAborted } from './daemon-runtime.js'
+import { flagsAsText, startMasterServer, type RunningMasterServer } from '../http/master-server.js'
+import { version } from './main.js'
 
 export const command: CommandModule<'local'> = {
   name: 'local',
@@ -46,8 +48,20 @@ export const command: CommandModule<'local'> = {
       throw err
     }
     await cluster.waitForAgents()
+    let http: RunningMasterServer
+    try {
+      http = await startMasterServer(cluster.httpDeps({ flags: flagsAsText(flags), version: version(), log: ctx.log }), { port: flags.port, host: flags.ip })
+    } catch (err) {
+      await cluster.stop()
+      await nats?.stop()
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') throw new CommandError(`port ${flags.port} is in use: pick another with --port`)
+      if (code === 'EACCES') throw new CommandError(`not allowed to listen on port ${flags.port}: pick one above 1023 with --port`)
+      throw err
+    }
     const lines = [
       `mesos-ts local: master and ${flags.num_agents} agent(s) running (executor: ${flags.executor}).`,
+      `  HTTP (state, metrics, operator and scheduler APIs): http://${flags.hostname ?? 'localhost'}:${http.port}/master/state`,
       `  sandboxes: ${join(flags.work_dir, 'agents', '<i>', 'slaves', '<agent>', 'frameworks', '<framework>', 'executors', '<task>', 'runs', 'latest')}/{stdout,stderr}`,
     ]
     if (servers) {
@@ -60,6 +74,7 @@ export const command: CommandModule<'local'> = {
     ctx.stdout.write(`${lines.join('\n')}\n`)
     await untilAborted(ctx.signal)
     ctx.log.info('stopping the local cluster')
+    await http.close()
     await cluster.stop()
     await nats?.stop()
     return 0

@@ -35,7 +35,7 @@ t.test('master and three agents as processes over NATS', { skip, timeout: 240_00
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-nats-cluster-'))
   t.teardown(() => rmSync(work, { recursive: true, force: true }))
 
-  const master = mesos(t, ['master', `--nats=${nats.url}`, '--agent_ping_timeout=1secs', '--max_agent_ping_timeouts=2', '--allocation_interval=100ms', '--port=15050'])
+  const master = mesos(t, ['master', `--nats=${nats.url}`, '--agent_ping_timeout=1secs', '--max_agent_ping_timeouts=2', '--allocation_interval=100ms', '--port=15050', '--registry=in_memory'])
   await master.waitFor(/master master@master is up/)
   const agentDirs = [1, 2, 3].map(i => join(work, `agent${i}`))
   const agents: Proc[] = agentDirs.map((dir, i) =>

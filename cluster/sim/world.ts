@@ -1,0 +1,309 @@
+// A whole cluster in one process on the sim transport and one SimClock: masters, agents (with the
+// emulated executor) and framework schedulers, each a "process" with its own Runtime and
+// transport endpoint under a node name (`m1`, `a1`, `f1`). A process can crash (its endpoint
+// vanishes from the network, its runtime stops) and be started again as a fresh runtime under the
+// same node name, as a restarted host would be. Every random choice comes from the seed.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { EnvelopeCodec, Prng, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
+import { ProtocolMessages, type StatusUpdateAcknowledgementBody, type StatusUpdateBody, type TaskState } from '../../actors/protocol/index.js'
+import { masterMachine, type MasterCore } from '../../actors/master/index.js'
+import { agentMachine, type AgentCore } from '../../actors/agent/index.js'
+import { executorSpawner } from '../../actors/executor/index.js'
+import { parseResources, toJson, type Resources } from '../../actors/resources/index.js'
+import type { HierarchicalAllocator } from '../../actors/allocator/index.js'
+import { SimFramework } from './sim-framework.js'
+import { MessageRing, TapTransport, mayBeType } from './tap-transport.js'
+import { DEFAULT_TIMINGS, type SimTimings } from './timings.js'
+
+export interface WorldOptions {
+  seed: number
+  agents: number
+  frameworks: number
+  timings?: SimTimings
+  /** Messages kept for failure reports. */
+  ringSize?: number
+}
+
+/** A stream of random numbers of its own for each purpose, all from the one seed. */
+export function derivedPrng(seed: number, purpose: string): Prng {
+  let h = (seed ^ 0x5bd1e995) >>> 0
+  for (let i = 0; i < purpose.length; i++) h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193) >>> 0
+  return new Prng(h)
+}
+
+/**
+ * Compiling the protocol's schemas is the dearest part of starting a runtime; every runtime of
+ * every world in this process shares one registry (registering the same schema again is a no-op).
+ */
+const registry = new SchemaRegistry()
+registry.registerAll(ProtocolMessages)
+
+/** One simulated process: a runtime on its own endpoint, which can crash and come back. */
+abstract class SimNode {
+  runtime: Runtime | undefined
+  endpoint: SimTransport | undefined
+  /** Starts so far; the runtime's incarnation carries it. */
+  generation = 0
+
+  constructor(
+    protected readonly world: World,
+    readonly node: string,
+  ) {}
+
+  get up(): boolean {
+    return this.runtime !== undefined
+  }
+
+  /** This run of the process, as the tap labels what it sends (`a2#1`). */
+  get incarnation(): string {
+    return `${this.node}#${this.generation}`
+  }
+
+  protected boot(): Runtime {
+    this.generation++
+    const w = this.world
+    this.endpoint = w.net.endpoint(this.node)
+    const transport = new TapTransport(this.endpoint, w.ring, () => w.clock.now(), this.incarnation, (label, bytes) => w.published(this.node, label, bytes))
+    this.runtime = new Runtime({
+      transport,
+      node: this.node,
+      clock: w.clock,
+      logger: w.logger,
+      linkPingIntervalMs: w.timings.linkPingIntervalMs,
+      linkTimeoutMs: w.timings.linkTimeoutMs,
+      incarnation: `${this.node}.${this.generation}`,
+      registry,
+    })
+    return this.runtime
+  }
+
+  /** The process dies: its subscriptions vanish at once, in-flight messages to it are lost. */
+  crash(): void {
+    if (!this.runtime) return
+    this.endpoint!.crash()
+    this.beforeClose()
+    void this.runtime.close()
+    this.runtime = undefined
+    this.endpoint = undefined
+  }
+
+  protected beforeClose(): void {}
+}
+
+export class MasterNode extends SimNode {
+  core: MasterCore | undefined
+  handle: ActorHandle | undefined
+  readonly pid: Pid
+
+  constructor(world: World, node: string) {
+    super(world, node)
+    this.pid = `master@${node}`
+  }
+
+  start(): void {
+    const rt = this.boot()
+    this.core = undefined
+    this.handle = rt.spawn(masterMachine, {
+      name: 'master',
+      input: {
+        options: { ...this.world.timings.master, seed: this.world.seed, idPrefix: `${this.node}g${this.generation}` },
+        onCore: (c: MasterCore) => (this.core = c),
+      },
+    })
+  }
+
+  /** The allocator child of the master actor (for the master/allocator agreement check). */
+  allocator(): HierarchicalAllocator | undefined {
+    const child = (this.handle?.getSnapshot() as { children?: Record<string, { getSnapshot(): { context: { allocator: HierarchicalAllocator } } }> } | undefined)?.children?.allocator
+    return child?.getSnapshot().context.allocator
+  }
+
+  protected override beforeClose(): void {
+    this.core = undefined
+    this.handle = undefined
+  }
+}
+
+export class AgentNode extends SimNode {
+  handle: ActorHandle | undefined
+  readonly total: Resources
+  readonly workDir: string
+  readonly random: Prng
+
+  constructor(world: World, node: string, resources: string, workDir: string) {
+    super(world, node)
+    this.total = parseResources(resources)
+    this.workDir = workDir
+    this.random = derivedPrng(world.seed, `agent:${node}`)
+  }
+
+  get pid(): Pid {
+    return `agent@${this.node}`
+  }
+
+  start(): void {
+    const rt = this.boot()
+    this.handle = rt.spawn(agentMachine, {
+      name: 'agent',
+      input: {
+        masterPid: this.world.master.pid,
+        info: { hostname: this.node, port: 5051, resources: toJson(this.total) },
+        workDir: this.workDir,
+        executor: 'emulated',
+        spawnExecutor: executorSpawner(rt),
+        flags: this.world.timings.agent,
+        random: () => this.random.next(),
+      },
+    })
+  }
+
+  /** The agent's core while its actor runs (not after a crash or a ShutdownAgent). */
+  core(): AgentCore | undefined {
+    if (!this.handle?.alive) return undefined
+    return (this.handle.getSnapshot().context as { core: AgentCore }).core
+  }
+
+  /** Registered with an id and running: what "a live agent" means to the invariants. */
+  liveAgentId(): string | undefined {
+    return this.core()?.agentId
+  }
+
+  protected override beforeClose(): void {
+    // The process is gone with its timers: nothing of it may fire into the simulation later.
+    this.core()?.close()
+    this.handle = undefined
+  }
+}
+
+export class FrameworkNode extends SimNode {
+  constructor(
+    world: World,
+    node: string,
+    readonly framework: SimFramework,
+  ) {
+    super(world, node)
+  }
+
+  start(): void {
+    const rt = this.boot()
+    this.framework.start(rt, this.world.master.pid, this.world.timings.scheduler)
+  }
+
+  protected override beforeClose(): void {
+    this.framework.crashed()
+  }
+}
+
+export interface RelayedAck {
+  readonly at: number
+  readonly to: Pid
+  readonly uuid: string
+  readonly frameworkId: string
+  readonly taskId: string
+}
+
+export interface ForwardedUpdate {
+  readonly at: number
+  /** The agent's incarnation (`a2#1`): an update dies with the process that held it. */
+  readonly agent: string
+  readonly frameworkId: string
+  readonly taskId: string
+  readonly state: TaskState
+}
+
+export class World {
+  readonly seed: number
+  readonly clock = new SimClock()
+  readonly net: SimNetwork
+  readonly ring: MessageRing
+  readonly timings: SimTimings
+  readonly logger = silentLogger()
+  readonly master: MasterNode
+  readonly agents: AgentNode[] = []
+  readonly frameworks: FrameworkNode[] = []
+  /**
+   * Master incarnations (`m1#2`) seen acting (sending anything), per lease revision. With one
+   * master and no election yet, the revision is the master's generation: a crashed master must
+   * never act again. Leader election replaces leaseRevision() with the KV lease key's revision.
+   */
+  readonly acting = new Map<number, Set<string>>()
+  readonly workRoot: string
+  /** Every StatusUpdateAcknowledgement a master relayed to an agent, in order. */
+  readonly relayedAcks: RelayedAck[] = []
+  /** Every status update an agent forwarded to a master, by uuid (the first forward). */
+  readonly forwardedUpdates = new Map<string, ForwardedUpdate>()
+  private readonly codec = new EnvelopeCodec()
+
+  constructor(options: WorldOptions) {
+    this.seed = options.seed
+    this.timings = options.timings ?? DEFAULT_TIMINGS
+    this.net = new SimNetwork({ seed: options.seed, clock: this.clock, minDelayMs: this.timings.minDelayMs, maxDelayMs: this.timings.maxDelayMs, trace: true })
+    this.ring = new MessageRing(options.ringSize ?? 4_000)
+    this.workRoot = mkdtempSync(join(tmpdir(), 'mesos-ts-sim-'))
+    this.master = new MasterNode(this, 'm1')
+    const shapes = derivedPrng(options.seed, 'agent-shapes')
+    for (let i = 1; i <= options.agents; i++) {
+      const resources = `cpus:${shapes.pick([2, 4, 8])};mem:${shapes.pick([2048, 4096, 8192])};disk:10000`
+      this.agents.push(new AgentNode(this, `a${i}`, resources, join(this.workRoot, `a${i}`)))
+    }
+    for (let i = 1; i <= options.frameworks; i++) {
+      const random = derivedPrng(options.seed, `framework:${i}`)
+      const framework = new SimFramework({
+        name: `fw${i}`,
+        // At least one of each kind when there are two or more.
+        partitionAware: i % 2 === 0,
+        random,
+        failoverTimeoutSeconds: this.timings.failoverTimeoutSeconds,
+        maxRunning: random.int(2, 6),
+      })
+      this.frameworks.push(new FrameworkNode(this, `f${i}`, framework))
+    }
+  }
+
+  start(): void {
+    this.master.start()
+    for (const a of this.agents) a.start()
+    for (const f of this.frameworks) f.start()
+  }
+
+  /** The lease revision in force: the master's generation, until leader election exists. */
+  leaseRevision(): number {
+    return this.master.generation
+  }
+
+  /** @internal the tap's callback: a live endpoint sent a message. */
+  published(node: string, label: string, bytes: Uint8Array): void {
+    if (node === this.master.node) {
+      const revision = this.leaseRevision()
+      let set = this.acting.get(revision)
+      if (!set) this.acting.set(revision, (set = new Set()))
+      set.add(label)
+      if (mayBeType(bytes, 'StatusUpdateAcknowledgement')) {
+        const env = this.codec.decode(bytes)
+        if (env.type !== 'StatusUpdateAcknowledgement') return
+        const body = env.body as StatusUpdateAcknowledgementBody
+        this.relayedAcks.push({ at: this.clock.now(), to: env.to, uuid: body.uuid, frameworkId: body.framework_id.value, taskId: body.task_id.value })
+      }
+      return
+    }
+    if (mayBeType(bytes, 'StatusUpdate')) {
+      const env = this.codec.decode(bytes)
+      if (env.type !== 'StatusUpdate' || env.to !== this.master.pid) return
+      const update = (env.body as StatusUpdateBody).update
+      if (update.uuid === undefined) return
+      this.forwardedUpdates.set(update.uuid, { at: this.clock.now(), agent: label, frameworkId: update.framework_id.value, taskId: update.status.task_id.value, state: update.status.state })
+    }
+  }
+
+  agentById(agentId: string): AgentNode | undefined {
+    return this.agents.find(a => a.liveAgentId() === agentId)
+  }
+
+  /** Stops every runtime and removes the work directories. */
+  dispose(): void {
+    for (const n of [this.master, ...this.agents, ...this.frameworks]) n.crash()
+    rmSync(this.workRoot, { recursive: true, force: true })
+  }
+}
