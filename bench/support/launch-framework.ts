@@ -14,6 +14,7 @@ export class LaunchFramework {
   failed = 0
   private readonly task: Resources
   private readonly taskJson: ReturnType<typeof toJson>
+  private readonly seen = new Set<string>()
   private onDone?: () => void
   private onAllRunning?: () => void
 
@@ -29,9 +30,15 @@ export class LaunchFramework {
     this.callbacks = {
       offers: (driver, offers) => this.onOffers(driver, offers),
       update: (_driver, status) => {
+        // Updates can arrive twice (an agent re-sends what was not acknowledged in time): count
+        // each task's state once.
+        const key = `${status.task_id.value}/${status.state}`
+        if (this.seen.has(key)) return
+        this.seen.add(key)
         if (status.state === 'TASK_RUNNING') {
           if (++this.running === this.total) this.onAllRunning?.()
         } else if (status.state === 'TASK_FINISHED') {
+          this.seen.delete(`${status.task_id.value}/TASK_RUNNING`)
           if (++this.finished === this.total) this.onDone?.()
         } else if (status.state !== 'TASK_STARTING') {
           this.failed++
