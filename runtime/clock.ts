@@ -1,3 +1,5 @@
+import { MinHeap } from './min-heap.js'
+
 /**
  * The one source of time. XState receives it in `createActor(..., { clock })`, so `after`
  * delays follow it; the runtime's own timers (request timeouts, link pings) use it too.
@@ -37,51 +39,6 @@ interface SimTimer {
   readonly fn: () => void
 }
 
-/** A binary min-heap ordered by (at, seq): equal deadlines fire in the order they were set. */
-class TimerHeap {
-  private readonly items: SimTimer[] = []
-  get size(): number {
-    return this.items.length
-  }
-  peek(): SimTimer | undefined {
-    return this.items[0]
-  }
-  push(t: SimTimer): void {
-    const a = this.items
-    a.push(t)
-    let i = a.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!TimerHeap.before(a[i]!, a[p]!)) break
-      ;[a[i], a[p]] = [a[p]!, a[i]!]
-      i = p
-    }
-  }
-  pop(): SimTimer | undefined {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && TimerHeap.before(a[l]!, a[m]!)) m = l
-        if (r < a.length && TimerHeap.before(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
-  }
-  private static before(x: SimTimer, y: SimTimer): boolean {
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq)
-  }
-}
-
 /**
  * Virtual time for tests and simulation (libprocess's Clock::pause/advance). Timers fire only
  * when the test advances time, in deadline order, so a run is reproducible to the event.
@@ -89,7 +46,8 @@ class TimerHeap {
 export class SimClock implements Clock {
   private current: number
   private seq = 0
-  private readonly heap = new TimerHeap()
+  // Equal deadlines fire in the order they were set.
+  private readonly heap = new MinHeap<SimTimer>((x, y) => x.at < y.at || (x.at === y.at && x.seq < y.seq))
   private readonly cancelled = new Set<number>()
   private readonly live = new Set<number>()
 

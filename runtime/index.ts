@@ -14,3 +14,4 @@ export type { Transport, TransportKind, TransportStatus, Subscription, BytesHand
 export { LocalTransport, LocalBus } from './transports/local-transport.js'
 export { SimNetwork, SimTransport, type SimNetworkOptions } from './transports/sim-transport.js'
 export { NatsTransport, type NatsTransportOptions } from './transports/nats-transport.js'
+export { MinHeap } from './min-heap.js'

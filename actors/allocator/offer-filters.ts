@@ -1,3 +1,4 @@
+import { MinHeap } from '../../runtime/index.js'
 import type { Resources } from '../resources/index.js'
 
 /**
@@ -26,7 +27,7 @@ type Nested = Map<string, Map<string, OfferFilter[]>>
 export class OfferFilters {
   private readonly byAgent = new Map<string, Nested>()
   private readonly byFramework = new Map<string, Set<OfferFilter>>()
-  private readonly heap: OfferFilter[] = []
+  private readonly heap = new MinHeap<OfferFilter>((a, b) => a.expiresAt < b.expiresAt)
   private live = 0
 
   /** `onAgentChange` is told whenever an agent's set of filters changes (with the filter, when one was added). */
@@ -55,7 +56,7 @@ export class OfferFilters {
     let mine = this.byFramework.get(f.frameworkId)
     if (!mine) this.byFramework.set(f.frameworkId, (mine = new Set()))
     mine.add(f)
-    this.heapPush(f)
+    this.heap.push(f)
     this.live++
     this.onAgentChange(f.agentId, f)
     return f
@@ -93,8 +94,8 @@ export class OfferFilters {
   /** Removes filters whose time has come (expiresAt <= now). */
   expire(now: number): number {
     let n = 0
-    while (this.heap.length > 0 && this.heap[0]!.expiresAt <= now) {
-      const f = this.heapPop()!
+    while (this.heap.size > 0 && this.heap.peek()!.expiresAt <= now) {
+      const f = this.heap.pop()!
       if (f.removed) continue
       this.unlink(f)
       n++
@@ -142,43 +143,8 @@ export class OfferFilters {
     }
     this.onAgentChange(f.agentId, undefined)
     // Removed entries stay in the heap until they surface; compact when they dominate.
-    if (this.heap.length > 1024 && this.heap.length > 4 * this.live) {
-      const keep = this.heap.filter(x => !x.removed)
-      this.heap.length = 0
-      for (const x of keep) this.heapPush(x)
+    if (this.heap.size > 1024 && this.heap.size > 4 * this.live) {
+      this.heap.retain(x => !x.removed)
     }
-  }
-
-  private heapPush(f: OfferFilter): void {
-    const a = this.heap
-    a.push(f)
-    let i = a.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (a[p]!.expiresAt <= a[i]!.expiresAt) break
-      ;[a[i], a[p]] = [a[p]!, a[i]!]
-      i = p
-    }
-  }
-
-  private heapPop(): OfferFilter | undefined {
-    const a = this.heap
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && a[l]!.expiresAt < a[m]!.expiresAt) m = l
-        if (r < a.length && a[r]!.expiresAt < a[m]!.expiresAt) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
   }
 }
