@@ -441,19 +441,9 @@ export function* stateDocument(core: MasterCore, id: MasterIdentity): JsonDocume
     if (++n % 200 === 0) yield PAUSE
   }
   yield '],"recovered_slaves":[],"frameworks":['
-  n = 0
-  for (const f of frameworks) {
-    if (n++ > 0) yield ','
-    yield* fullFramework(core, f)
-    yield PAUSE
-  }
+  yield* frameworkList(core, frameworks)
   yield '],"completed_frameworks":['
-  n = 0
-  for (const f of completed) {
-    if (n++ > 0) yield ','
-    yield* fullFramework(core, f)
-    yield PAUSE
-  }
+  yield* frameworkList(core, completed)
   yield '],"orphan_tasks":[],"unregistered_frameworks":[]}'
 }
 
@@ -463,20 +453,20 @@ export function* frameworksDocument(core: MasterCore, frameworkId?: string): Jso
   const active = pick(core.frameworks.values())
   const completed = pick(core.completedFrameworks.toArray())
   yield '{"frameworks":['
-  let n = 0
-  for (const f of active) {
-    if (n++ > 0) yield ','
-    yield* fullFramework(core, f)
-    yield PAUSE
-  }
+  yield* frameworkList(core, active)
   yield '],"completed_frameworks":['
-  n = 0
-  for (const f of completed) {
+  yield* frameworkList(core, completed)
+  yield '],"unregistered_frameworks":[]}'
+}
+
+/** Comma-separated full framework objects, yielding to the event loop after each. */
+function* frameworkList(core: MasterCore, frameworks: Iterable<FrameworkSnapshot>): JsonDocument {
+  let n = 0
+  for (const f of frameworks) {
     if (n++ > 0) yield ','
     yield* fullFramework(core, f)
     yield PAUSE
   }
-  yield '],"unregistered_frameworks":[]}'
 }
 
 /** `/master/slaves` (optionally one `slave_id`). */
