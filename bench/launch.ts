@@ -97,7 +97,10 @@ function rssMb(pid: number): number {
 }
 
 function child(args: string[], name: string): { proc: ChildProcess; ready: Promise<void> } {
-  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the master and
+  // agents processes, for profiling them (NODE_OPTIONS refuses --cpu-prof).
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   proc.stderr!.on('data', d => {
     err = (err + d).slice(-4000)
@@ -114,6 +117,19 @@ function child(args: string[], name: string): { proc: ChildProcess; ready: Promi
     proc.on('exit', code => reject(new Error(`${name} exited with ${code}: ${err}`)))
   })
   return { proc, ready }
+}
+
+/** SIGTERM (so a profiled child writes its profile), SIGKILL if it has not gone within 10 s. */
+function stopChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => {
+    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+    proc.once('exit', () => {
+      clearTimeout(kill)
+      resolve()
+    })
+    proc.kill('SIGTERM')
+  })
 }
 
 /** Master, agents and frameworks in three processes over a real nats-server. */
@@ -138,7 +154,7 @@ async function runNats(params: Params): Promise<{ tasksPerSecond: number; master
     await fwRt.close()
     return { tasksPerSecond: params.tasks / short.seconds, masterRssMb }
   } finally {
-    for (const p of procs) p.kill('SIGKILL')
+    await Promise.all(procs.map(stopChild))
     await server.stop()
   }
 }

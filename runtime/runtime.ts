@@ -10,6 +10,7 @@ import { MetricsRegistry, type Counter, type Timer } from './metrics.js'
 import { checkClusterPrefix, isValidPid, makePid, nodeOf, subjectOf, type Pid } from './pid.js'
 import type { ActorPort, ExitReason, ExitedEvent, MessageEvent, RequestOptions } from './port.js'
 import { SchemaRegistry } from './schema-registry.js'
+import { DrainQueue } from './drain-queue.js'
 import type { RangeHandler, Subscription, Transport, TransportStatus } from './transports/transport.js'
 
 export interface RuntimeOptions {
@@ -89,6 +90,13 @@ interface WatchedNode {
 
 const RUNTIME_NAME = '_runtime'
 
+interface InProcessMessage {
+  readonly from: Pid
+  readonly to: Pid
+  readonly type: string
+  readonly body: unknown
+}
+
 // The runtime's own control messages. Their names start with '$' so they can never collide
 // with a domain message, and they are validated like any other message.
 const ControlMessages = {
@@ -145,6 +153,11 @@ export class Runtime {
   private readonly handlingTime: Timer
   private readonly receivedByType = new Map<string, Counter>()
   private readonly sentByType = new Map<string, Counter>()
+  /**
+   * Messages between actors of this runtime. The body is handed over as the sender built it (no
+   * copy): a body is not mutated after it is sent, by either side.
+   */
+  private readonly inProcess = new DrainQueue<InProcessMessage>(m => this.receiveInProcess(m))
 
   constructor(options: RuntimeOptions) {
     this.transport = options.transport
@@ -175,7 +188,7 @@ export class Runtime {
     this.metrics.gauge('runtime/mailbox_depth', () => {
       let n = 0
       for (const a of this.actors.values()) n += a.subscription.pending()
-      return n
+      return n + this.inProcess.size
     })
     this.metrics.gauge('runtime/linked_nodes', () => this.nodes.size)
 
@@ -233,6 +246,16 @@ export class Runtime {
   /** Sends from any pid this process speaks for (an actor's, or the runtime's own). */
   send(from: Pid, to: Pid, type: string, body: unknown, id?: string, replyTo?: Pid): void {
     if (this.closed) return
+    // An actor of this runtime gets the message without the codec and the bus, as libprocess
+    // delivers within a process. Not in simulation, where the network's faults and its seeded
+    // order must see every message; not for requests and control messages, which the bus path
+    // answers and tracks.
+    if (id === undefined && !this.isSim && type.charCodeAt(0) !== 36 /* '$' */ && this.actors.has(to)) {
+      this.sent.inc()
+      this.countByType(this.sentByType, 'runtime/messages_sent/', type)
+      this.inProcess.push({ from, to, type, body })
+      return
+    }
     const toSubject = this.subjectFor(to)
     if (toSubject === undefined) throw new PidError(`cannot send ${type} to '${to}': not a valid pid (expected name@node)`)
     const bytes = this.codec.encodeMessage(type, from, to, body, id, replyTo)
@@ -272,8 +295,9 @@ export class Runtime {
   }
 
   /** Lets bytes reach the wire (NATS) or the receivers (local); for orderly shutdowns and tests. */
-  flush(): Promise<void> {
-    return this.transport.flush()
+  async flush(): Promise<void> {
+    await this.inProcess.flush()
+    await this.transport.flush()
   }
 
   actorCount(): number {
@@ -393,6 +417,19 @@ export class Runtime {
       event.id = env.id
       event.replyTo = env.replyTo
     }
+    this.deliver(hosted, event)
+  }
+
+  /** receive() for a message that never left this runtime: the same checks, minus decoding. */
+  private receiveInProcess(m: InProcessMessage): void {
+    this.received.inc()
+    // Gone since it was sent: lost, as on the bus when nobody subscribes any more.
+    const hosted = this.actors.get(m.to)
+    if (hosted === undefined) return
+    const invalid = this.registry.check(m.type, m.body)
+    if (invalid) return this.drop(this.registry.has(m.type) ? 'invalid_body' : 'unknown_type', m.from, m.type, invalid.message)
+    this.countByType(this.receivedByType, 'runtime/messages_received/', m.type)
+    const event: MessageEvent = { type: m.type, from: m.from, body: m.body }
     this.deliver(hosted, event)
   }
 

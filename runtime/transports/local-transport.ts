@@ -1,8 +1,6 @@
 import type { BytesHandler, Subscription, Transport, TransportStatus } from './transport.js'
 import { ClosedError } from '../errors.js'
-
-const DRAIN_BATCH = 50_000
-const COMPACT_AT = 100_000
+import { DrainQueue } from '../drain-queue.js'
 
 interface LocalSub {
   handler: BytesHandler
@@ -17,9 +15,10 @@ interface LocalSub {
  */
 export class LocalBus {
   private readonly subs = new Map<string, LocalSub[]>()
-  private queue: Array<{ sub: LocalSub; bytes: Uint8Array } | undefined> = []
-  private head = 0
-  private draining = false
+  private readonly queue = new DrainQueue<{ sub: LocalSub; bytes: Uint8Array }>(item => {
+    item.sub.queued--
+    if (item.sub.active) item.sub.handler(item.bytes)
+  })
 
   subscribe(subject: string, handler: BytesHandler): Subscription {
     const sub: LocalSub = { handler, queued: 0, active: true }
@@ -47,41 +46,10 @@ export class LocalBus {
       sub.queued++
       this.queue.push({ sub, bytes })
     }
-    if (!this.draining) {
-      this.draining = true
-      queueMicrotask(this.drain)
-    }
   }
 
-  private readonly drain = (): void => {
-    // Handlers may publish more; those join this same drain, keeping FIFO order. After a large
-    // burst the rest continues in a macrotask so timers and I/O are not starved.
-    const q = this.queue
-    let i = this.head
-    const stop = i + DRAIN_BATCH
-    while (i < q.length && i < stop) {
-      const item = q[i]!
-      q[i++] = undefined
-      item.sub.queued--
-      if (item.sub.active) item.sub.handler(item.bytes)
-    }
-    if (i >= q.length) {
-      this.queue = []
-      this.head = 0
-      this.draining = false
-      return
-    }
-    if (i > COMPACT_AT) {
-      this.queue = q.slice(i)
-      this.head = 0
-    } else {
-      this.head = i
-    }
-    setImmediate(this.drain)
-  }
-
-  async flush(): Promise<void> {
-    while (this.draining) await new Promise(r => setImmediate(r))
+  flush(): Promise<void> {
+    return this.queue.flush()
   }
 }
 

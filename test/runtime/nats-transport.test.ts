@@ -62,7 +62,12 @@ t.test('a message over the server max_payload is refused by name and counted; th
   const rt = new Runtime({ transport, node: 'n1' })
   rt.registerMessages(TestMessages)
   t.teardown(() => rt.close())
-  const target = rt.spawn(recorderMachine, { name: 'target' })
+  // The target lives in another runtime: messages to an actor of the same runtime skip the bus.
+  const other = new Runtime({ transport: await NatsTransport.connect({ servers: server.url }), node: 'n2' })
+  other.registerMessages(TestMessages)
+  t.teardown(() => other.close())
+  const target = other.spawn(recorderMachine, { name: 'target' })
+  await other.flush()
   t.throws(() => transport.publish('x', new Uint8Array(2 * 1024 * 1024)), { code: 'TRANSPORT', message: /exceeds the NATS server's max_payload of 1048576 bytes/ })
   rt.send('a@n1', target.pid, 'Echo', { text: 'x'.repeat(2 * 1024 * 1024) })
   t.equal(rt.metrics.snapshot()['runtime/messages_unsendable'], 1)

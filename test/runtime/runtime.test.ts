@@ -250,3 +250,43 @@ t.test('machine timers run on the runtime clock, and each actor logs with its pi
   t.equal(h.getSnapshot().value, 'done')
   t.match(JSON.parse(lines.at(-1)!), { actor: 'timed@n1', msg: 'timer fired' })
 })
+
+t.test('actors of one runtime talk without the bus: same checks, same order, still asynchronous', async t => {
+  const bus = new LocalBus()
+  const transport = new LocalTransport(bus)
+  let published = 0
+  const publish = transport.publish.bind(transport)
+  transport.publish = (subject, bytes) => {
+    published++
+    publish(subject, bytes)
+  }
+  const rt = new Runtime({ transport, node: 'n1' })
+  rt.registerMessages(TestMessages)
+  t.teardown(() => rt.close())
+  const a = rt.spawn(recorderMachine, { name: 'a' })
+  const b = rt.spawn(recorderMachine, { name: 'b' })
+  await rt.flush()
+  const before = published
+  for (let n = 0; n < 5; n++) rt.send(a.pid, b.pid, 'Ping', { n })
+  t.same(ctx(b).seen, [], 'nothing is delivered inside the sender\'s turn')
+  await rt.flush()
+  t.same(ctx(b).seen.map(s => s.body), [0, 1, 2, 3, 4].map(n => ({ n })), 'in the order sent')
+  t.same(ctx(a).seen.map(s => s.body), [0, 1, 2, 3, 4].map(n => ({ n })), 'the Pongs came back the same way')
+  t.equal(published, before, 'nothing went through the transport')
+  const m = rt.metrics.snapshot()
+  t.equal(m['runtime/messages_sent/Ping'], 5)
+  t.equal(m['runtime/messages_received/Pong'], 5)
+
+  rt.send(a.pid, b.pid, 'Ping', { n: 'seven' } as never)
+  rt.send(a.pid, b.pid, 'Nonsense', {})
+  await rt.flush()
+  t.equal(ctx(b).seen.length, 5, 'an invalid body and an unknown type are dropped at the edge')
+  const dropped = rt.metrics.snapshot()
+  t.equal(dropped['runtime/messages_dropped/invalid_body'], 1)
+  t.equal(dropped['runtime/messages_dropped/unknown_type'], 1)
+
+  rt.send(a.pid, b.pid, 'Ping', { n: 9 })
+  b.stop()
+  await rt.flush()
+  t.equal(ctx(a).seen.length, 5, 'a message to an actor stopped before delivery is lost, like on the bus')
+})
