@@ -4,7 +4,7 @@
 // host's timers rather than the runtime clock.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, connect as netConnect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -17,6 +17,8 @@ export const NATS_SERVER_INSTALL_HINT =
 const EXTRA_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/bin']
 
 const LOG_LINES_KEPT = 200
+const DEFAULT_MAX_PENDING_BYTES = 512 * 1024 * 1024
+const DEFAULT_WRITE_DEADLINE = '60s'
 const LOG_LINES_IN_ERRORS = 20
 const MAX_PORT_ATTEMPTS = 4
 
@@ -110,6 +112,16 @@ export interface NatsServerOptions {
   token?: string
   /** `-c`: a nats-server config file (accounts, permissions, ...); command-line options win over it. */
   configFile?: string
+  /**
+   * How far the server lets a client fall behind before it disconnects it as a slow consumer:
+   * bytes buffered for it (`max_pending`, nats-server's default 64 MB) and how long one write to it
+   * may block (`write_deadline`, default 10s). A master digesting a burst of 100,000 status
+   * updates stops reading its socket for seconds; being cut off then loses messages and forces
+   * every agent to re-register, so the servers we start tolerate more: 512 MB and 60s. Written
+   * to a config file in the store dir; not applied when `configFile` is given (set them there).
+   */
+  maxPendingBytes?: number
+  writeDeadline?: string
   cluster?: NatsClusterSettings
   /** `-D`: debug logging (kept in logs()). */
   debug?: boolean
@@ -312,7 +324,7 @@ class NatsServerProcess implements NatsServer {
   private args(): string[] {
     const o = this.options
     const args = ['-a', this.host, '-p', String(this.ports.client), '--server_name', this.name]
-    if (o.configFile !== undefined) args.unshift('-c', o.configFile)
+    args.unshift('-c', o.configFile ?? this.writeLimitsConfig())
     if (o.jetstream ?? true) args.push('-js', '-sd', this.storeDir)
     if (this.ports.monitor !== undefined) args.push('-m', String(this.ports.monitor))
     if (o.user !== undefined) args.push('--user', o.user)
@@ -325,6 +337,17 @@ class NatsServerProcess implements NatsServer {
     if (o.debug) args.push('-D')
     if (o.extraArgs) args.push(...o.extraArgs)
     return args
+  }
+
+  /** The slow-consumer limits as a config file (nats-server has no command-line flags for them). */
+  private writeLimitsConfig(): string {
+    const o = this.options
+    mkdirSync(this.storeDir, { recursive: true })
+    const file = join(this.storeDir, 'mesos-ts-limits.conf')
+    const deadline = o.writeDeadline ?? DEFAULT_WRITE_DEADLINE
+    if (!/^\d+(ms|s|m)$/.test(deadline)) throw new Error(`writeDeadline '${deadline}' is not a duration like 60s`)
+    writeFileSync(file, `max_pending: ${o.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES}\nwrite_deadline: "${deadline}"\n`)
+    return file
   }
 
   /** Spawn on the resolved ports and wait for "Server is ready" (or exit, or the deadline). */

@@ -186,6 +186,20 @@ t.test('a config file and monitoring port are honoured', { skip }, async (t) => 
   t.equal(varz.port, server.port)
 })
 
+t.test('servers we start tolerate a slow consumer longer than nats-server does by default; a bad deadline is refused', { skip }, async (t) => {
+  const server = await startNatsServer({ monitorPort: true, jetstream: false })
+  t.teardown(() => server.stop())
+  const varz = (await (await fetch(`${server.monitorUrl}/varz`)).json()) as { max_pending: number; write_deadline: number }
+  t.equal(varz.max_pending, 512 * 1024 * 1024)
+  t.equal(varz.write_deadline, 60e9, 'in nanoseconds')
+  const tuned = await startNatsServer({ monitorPort: true, jetstream: false, maxPendingBytes: 128 * 1024 * 1024, writeDeadline: '15s' })
+  t.teardown(() => tuned.stop())
+  const tunedVarz = (await (await fetch(`${tuned.monitorUrl}/varz`)).json()) as { max_pending: number; write_deadline: number }
+  t.equal(tunedVarz.max_pending, 128 * 1024 * 1024)
+  t.equal(tunedVarz.write_deadline, 15e9)
+  await t.rejects(startNatsServer({ jetstream: false, writeDeadline: 'soon' }), { message: /writeDeadline 'soon' is not a duration/ })
+})
+
 t.test('a 3-server cluster forms; server 1 reaches a subscriber on server 3; R3 KV works', { skip }, async (t) => {
   const cluster = await startNatsCluster(3)
   t.teardown(() => cluster.stop())
