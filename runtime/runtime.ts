@@ -83,6 +83,12 @@ interface PendingRequest {
 
 interface WatchedNode {
   lastPong: number
+  /**
+   * A message from the node arrived since the last ping round. It proves the node alive as well
+   * as a pong does: a peer working through a long backlog answers pings late, but its own
+   * messages keep coming (libprocess links break on a closed socket, not on a busy peer).
+   */
+  heard: boolean
   incarnation: string | undefined
   /** target pid -> local watcher pids */
   readonly targets: Map<Pid, Set<Pid>>
@@ -141,6 +147,8 @@ export class Runtime {
   private readonly runtimeSub: Subscription
   /** Bursts come from one sender: remembering the last valid one skips most pid checks. */
   private lastValidSender = ''
+  /** The watched node of lastValidSender (reset whenever the watched nodes change). */
+  private lastSenderNode: WatchedNode | undefined
   private requestSeq = 0
   private eventSeq = 0
   private pingTimer: unknown
@@ -404,7 +412,9 @@ export class Runtime {
     if (env.from !== this.lastValidSender) {
       if (!isValidPid(env.from)) return this.drop('invalid_sender', String(env.from), env.type, 'from is not a valid pid')
       this.lastValidSender = env.from
+      this.lastSenderNode = this.nodes.get(nodeOf(env.from))
     }
+    if (this.lastSenderNode !== undefined) this.lastSenderNode.heard = true
     const invalid = this.registry.check(env.type, env.body)
     if (invalid) return this.drop(this.registry.has(env.type) ? 'invalid_body' : 'unknown_type', env.from, env.type, invalid.message)
     this.countByType(this.receivedByType, 'runtime/messages_received/', env.type)
@@ -538,7 +548,8 @@ export class Runtime {
     }
     let watched = this.nodes.get(node)
     if (!watched) {
-      watched = { lastPong: this.clock.now(), incarnation: undefined, targets: new Map() }
+      watched = { lastPong: this.clock.now(), heard: false, incarnation: undefined, targets: new Map() }
+      this.lastValidSender = ''
       this.nodes.set(node, watched)
       this.send(this.pid, makePid(RUNTIME_NAME, node), '$ping', { incarnation: this.incarnation })
       this.schedulePings()
@@ -579,6 +590,10 @@ export class Runtime {
   private pingRound(): void {
     const now = this.clock.now()
     for (const [node, watched] of [...this.nodes]) {
+      if (watched.heard) {
+        watched.heard = false
+        watched.lastPong = now
+      }
       if (now - watched.lastPong >= this.linkTimeoutMs) {
         this.nodeGone(node, 'unreachable')
         continue

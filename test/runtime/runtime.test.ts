@@ -290,3 +290,23 @@ t.test('actors of one runtime talk without the bus: same checks, same order, sti
   await rt.flush()
   t.equal(ctx(a).seen.length, 5, 'a message to an actor stopped before delivery is lost, like on the bus')
 })
+
+t.test('a peer whose pongs are late but whose messages keep coming is not reported unreachable', async t => {
+  const w = simWorld()
+  const { rt: r1 } = w.runtime('n1')
+  const { rt: r2 } = w.runtime('n2')
+  const watcher = r1.spawn(recorderMachine, { name: 'watcher' })
+  const talker = r2.spawn(recorderMachine, { name: 'talker' })
+  watcher.send({ type: 'Watch', from: 'test@t', body: { pid: talker.pid } })
+  w.clock.advance(50)
+  // Pings and pongs are lost (a backlog would only delay them); the talker's messages arrive.
+  w.net.partition(['_runtime@n1'], ['_runtime@n2'])
+  for (let i = 0; i < 20; i++) {
+    r2.send(talker.pid, watcher.pid, 'Tick', { seq: i })
+    w.clock.advance(100)
+  }
+  const exits = () => ctx(watcher).seen.filter(e => e.type === 'exited')
+  t.same(exits(), [], 'two seconds without a pong (timeout 500 ms), but never without a message')
+  w.clock.advance(1000)
+  t.same(exits().map(e => [e.pid, e.reason]), [['talker@n2', 'unreachable']], 'silence and no pongs: unreachable')
+})
