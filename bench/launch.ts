@@ -2,7 +2,9 @@
 // tasks (offer -> accept -> RUNNING -> FINISHED -> acknowledged), on the local transport (one
 // process) and over NATS (master, agents and frameworks in three processes).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LocalBus, LocalTransport, NatsTransport, Runtime, type Transport } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
@@ -96,17 +98,31 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-function child(args: string[], name: string): { proc: ChildProcess; ready: Promise<void> } {
+interface Child {
+  proc: ChildProcess
+  ready: Promise<void>
+  /** Rejects if the process exits before stopChild() asks it to: the run is then void. */
+  died: Promise<never>
+}
+
+const stopping = new WeakSet<ChildProcess>()
+
+function child(args: string[], name: string): Child {
   // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the master and
   // agents processes, for profiling them (NODE_OPTIONS refuses --cpu-prof).
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
   const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // Its whole log, for the post-mortem of a run that went wrong.
+  const logFile = join(tmpdir(), `mesos-ts-bench-launch-${name}-${proc.pid}.log`)
+  const log = createWriteStream(logFile)
   let err = ''
   proc.stderr!.on('data', d => {
+    log.write(d)
     err = (err + d).slice(-4000)
     const line = String(d).trim().split('\n').at(-1)
     if (line && name === 'agents') progress(`${name}: ${line}`)
   })
+  proc.once('exit', () => log.end())
   const ready = new Promise<void>((resolve, reject) => {
     let out = ''
     proc.stdout!.on('data', d => {
@@ -116,11 +132,18 @@ function child(args: string[], name: string): { proc: ChildProcess; ready: Promi
     proc.stderr!.on('data', () => /is up/.test(err) && resolve())
     proc.on('exit', code => reject(new Error(`${name} exited with ${code}: ${err}`)))
   })
-  return { proc, ready }
+  const died = new Promise<never>((_resolve, reject) => {
+    proc.on('exit', (code, signal) => {
+      if (!stopping.has(proc)) reject(new Error(`${name} (pid ${proc.pid}) died mid-run (${signal ?? `exit ${code}`}); its log: ${logFile}\n${err.slice(-1500)}`))
+    })
+  })
+  died.catch(() => {})
+  return { proc, ready, died }
 }
 
 /** SIGTERM (so a profiled child writes its profile), SIGKILL if it has not gone within 10 s. */
 function stopChild(proc: ChildProcess): Promise<void> {
+  stopping.add(proc)
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
   return new Promise(resolve => {
     const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000)
@@ -145,10 +168,11 @@ async function runNats(params: Params): Promise<{ tasksPerSecond: number; master
     await agents.ready
     const fwRt = new Runtime({ transport: await NatsTransport.connect({ servers: server.url, name: 'bench-frameworks' }), node: 'bench-fw', linkTimeoutMs: 60_000 })
     fwRt.registerMessages(ProtocolMessages)
-    const short = await launchAll(fwRt, params, 0, 'nats', 'finished')
+    const died = Promise.race([master.died, agents.died])
+    const short = await Promise.race([launchAll(fwRt, params, 0, 'nats', 'finished'), died])
     for (const d of short.drivers) await d.stop()
     // The master's memory with every task of the run known to it at once: long tasks, all running.
-    const long = await launchAll(fwRt, params, 3_600_000, 'nats-rss', 'running')
+    const long = await Promise.race([launchAll(fwRt, params, 3_600_000, 'nats-rss', 'running'), died])
     const masterRssMb = rssMb(master.proc.pid!)
     for (const d of long.drivers) await d.stop()
     await fwRt.close()

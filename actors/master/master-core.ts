@@ -246,15 +246,14 @@ export class MasterCore {
     for (const k of killOnReturn) this.port.send(from, 'KillTask', { framework_id: { value: k.frameworkId }, task_id: { value: k.taskId } })
   }
 
+  /**
+   * A pong only resets the health check. A disconnected agent comes back by reregistering (which
+   * links to it again and reconciles its tasks): the next Ping tells it `connected: false`.
+   */
   pong(from: Pid): void {
     const id = this.agentsByPid.get(from)
     if (!id) return
-    const agent = this.agents.get(id)!
-    agent.missedPings = 0
-    if (!agent.connected) {
-      agent.connected = true
-      this.allocator.activateAgent(id)
-    }
+    this.agents.get(id)!.missedPings = 0
   }
 
   /** One round of health checks (every agent_ping_timeout): Mesos's slave observer. */
@@ -268,7 +267,7 @@ export class MasterCore {
         continue
       }
       agent.missedPings++
-      this.port.send(agent.pid, 'Ping', { connected: true })
+      this.port.send(agent.pid, 'Ping', { connected: agent.connected })
     }
   }
 
