@@ -181,7 +181,15 @@ export function recoverExecutors(host: RecoveryHost, frameworks: readonly Recove
  */
 export function cleanupCheckpoint(store: CheckpointStore, launcher: ProcessLauncher | undefined, clock: Clock, log: Logger): number {
   // Not strict: cleanup must get past a corrupt file to kill what it can.
-  const state = store.recover(false)
+  let state: RecoveredState | undefined
+  try {
+    state = store.recover(false)
+  } catch (err) {
+    if (!(err instanceof CheckpointError)) throw err
+    log.error({ file: err.file }, `cleanup: ${err.message}; without the agent's info its runs cannot be found, so no process was killed`)
+    store.clear()
+    return 0
+  }
   if (!state) return 0
   const runs = [...state.orphanRuns, ...state.frameworks.flatMap(fw => fw.executors.map(ex => ({ ids: ex.run.ids, metaDir: ex.run.metaDir })))]
   let killed = 0
