@@ -108,17 +108,19 @@ t.test('an agent killed with SIGKILL and restarted recovers its checkpointed tas
   const nats = await startNatsServer({ jetstream: false })
   t.teardown(() => nats.stop())
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-recovery-'))
-  t.teardown(() => rmSync(work, { recursive: true, force: true }))
-  const pids: number[] = []
-  // Task processes outlive the agent on purpose: kill their groups whatever happens.
+  // Checkpointed task processes outlive the agent on purpose (SIGKILL, and SIGTERM too): whatever
+  // happened, kill every process group the launcher recorded, then remove the work dir.
   t.teardown(() => {
-    for (const pid of pids) {
+    for (const task of ['survivor', 'ephemeral']) {
+      const pid = forkedPid(work, task)
+      if (pid === undefined) continue
       try {
         process.kill(-pid, 'SIGKILL')
       } catch {
         // Gone.
       }
     }
+    rmSync(work, { recursive: true, force: true })
   })
   const base = 20_000 + Math.floor(Math.random() * 20_000)
   const master = mesos(t, ['master', `--nats=${nats.url}`, '--agent_ping_timeout=2secs', '--max_agent_ping_timeouts=15', '--allocation_interval=100ms', `--port=${base}`, '--registry=in_memory'])
@@ -141,7 +143,6 @@ t.test('an agent killed with SIGKILL and restarted recovers its checkpointed tas
   await until('both pids recorded', () => forkedPid(work, 'survivor') !== undefined && forkedPid(work, 'ephemeral') !== undefined)
   const survivorPid = forkedPid(work, 'survivor')!
   const ephemeralPid = forkedPid(work, 'ephemeral')!
-  pids.push(survivorPid, ephemeralPid)
   // STARTING is not acknowledged, so RUNNING waits behind it in the agent's (checkpointed) stream.
   await sleep(500)
   t.same(keeper.states(), ['TASK_STARTING'], 'the keeper has not heard TASK_RUNNING before the restart')
