@@ -189,3 +189,42 @@ t.test('an unreadable checkpoint stops the agent with an error naming the file',
   t.equal(await cleanup.exited, 0, '--recover=cleanup clears it')
   t.notOk(existsSync(join(slaves, 'latest')), 'the checkpoint is gone')
 })
+
+t.test('SIGTERM stops the agent but not checkpointed tasks; a recovered task can be killed', { skip, timeout: 180_000 }, async t => {
+  const nats = await startNatsServer({ jetstream: false })
+  t.teardown(() => nats.stop())
+  const work = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-sigterm-'))
+  t.teardown(() => {
+    const pid = forkedPid(work, 'sleeper')
+    try {
+      if (pid !== undefined) process.kill(-pid, 'SIGKILL')
+    } catch {
+      // Gone.
+    }
+    rmSync(work, { recursive: true, force: true })
+  })
+  const base = 20_000 + Math.floor(Math.random() * 20_000)
+  const master = mesos(t, ['master', `--nats=${nats.url}`, '--agent_ping_timeout=2secs', '--max_agent_ping_timeouts=15', '--allocation_interval=100ms', `--port=${base}`, '--registry=in_memory'])
+  await master.waitFor(/master master@master is up/)
+  const agentArgs = ['agent', `--master=${nats.url}`, `--work_dir=${work}`, '--hostname=thost', `--port=${base + 1}`, '--resources=cpus:2;mem:1024;disk:100;ports:[31000-31010]', '--registration_backoff_factor=100ms']
+  const first = mesos(t, agentArgs)
+  await first.waitFor(/registered with master@master as agent/)
+  const keeper = new OneTask({ user: 'alice', name: 'keeper', checkpoint: true }, 'sleeper', 'sleep 300', true)
+  const driver = await connectScheduler({ nats: nats.url, masterPid: 'master@master', framework: keeper.framework, callbacks: keeper.callbacks, options: { autoAcknowledge: false } })
+  t.teardown(() => driver.stop())
+  await until('TASK_RUNNING', () => keeper.states().includes('TASK_RUNNING'))
+  const pid = forkedPid(work, 'sleeper')!
+
+  first.child.kill('SIGTERM')
+  t.equal(await first.exited, 0, 'the agent stops cleanly')
+  t.ok(alive(pid), 'the checkpointed task keeps running')
+
+  const second = mesos(t, agentArgs)
+  await second.waitFor(/reregistered with master@master/)
+  await second.waitFor(/re-adopted task sleeper/)
+  t.ok(alive(pid), 'and is re-adopted')
+  driver.kill('sleeper')
+  await until('TASK_KILLED', () => keeper.states().includes('TASK_KILLED'))
+  t.match(keeper.statuses.at(-1), { state: 'TASK_KILLED', message: 'Command terminated with signal Terminated' })
+  await until('the process gone', () => !alive(pid), 5_000)
+})
