@@ -592,9 +592,9 @@ export class AgentCore {
       shutdownTimer: undefined,
     }
     fw.executors.set(executorId, ex)
-    // Every run is noted (the info only for checkpointing frameworks), so that after a restart
-    // the processes of non-checkpointing frameworks are found and killed.
-    opts.checkpoint?.writeRun({ agentId, frameworkId: fw.id, executorId, containerId }, fw.info.checkpoint ? info : undefined)
+    // Every run with a process is noted (the info only for checkpointing frameworks), so that
+    // after a restart the processes of non-checkpointing frameworks are found and killed.
+    if (fw.info.checkpoint || opts.executor === 'command') opts.checkpoint?.writeRun({ agentId, frameworkId: fw.id, executorId, containerId }, fw.info.checkpoint ? info : undefined)
     const env: Record<string, string> = {
       ...opts.executorEnvironment,
       MESOS_FRAMEWORK_ID: fw.id,

@@ -20,7 +20,7 @@
 // crash mid-append leaves at most a truncated last line, which recovery drops with a warning (the
 // record never completed, so nobody was told it was safe), as Mesos does. Anything else that does
 // not parse or does not match its schema is a CheckpointError naming the file.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, truncateSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
@@ -181,9 +181,12 @@ function parseRecord(value: unknown, file: string, line: number): StreamRecord {
   throw new CheckpointError(`${file}:${line}`, 'is neither {"update": ...} nor {"ack": "<uuid>"}')
 }
 
-/** Reads a task.updates file; a truncated last line (a crash mid-append) is dropped and reported. */
-export function readUpdates(file: string): { records: StreamRecord[]; truncated: CheckpointError | undefined } {
-  if (!existsSync(file)) return { records: [], truncated: undefined }
+/**
+ * Reads a task.updates file; a truncated last line (a crash mid-append) is dropped and reported,
+ * with `completeBytes` the length of the records before it.
+ */
+export function readUpdates(file: string): { records: StreamRecord[]; truncated: CheckpointError | undefined; completeBytes: number } {
+  if (!existsSync(file)) return { records: [], truncated: undefined, completeBytes: 0 }
   const text = readFileSync(file, 'utf8')
   const lines = text.split('\n')
   const complete = text.endsWith('\n') || text === ''
@@ -207,7 +210,7 @@ export function readUpdates(file: string): { records: StreamRecord[]; truncated:
       truncated = new CheckpointError(`${file}:${lines.length + 1}`, 'the last record is truncated (the agent died while writing it): dropped')
     }
   }
-  return { records, truncated }
+  return { records, truncated, completeBytes: Buffer.byteLength(text) - (truncated ? Buffer.byteLength(last) : 0) }
 }
 
 function listDirs(dir: string): string[] {
@@ -335,8 +338,13 @@ export class FileCheckpointStore implements CheckpointStore {
     for (const taskId of listDirs(join(metaDir, 'tasks'))) {
       const dir = join(metaDir, 'tasks', taskId)
       const info = readJson<TaskInfo>(join(dir, 'task.info'), TaskInfo, 'TaskInfo')
-      const { records, truncated } = readUpdates(join(dir, 'task.updates'))
-      if (truncated) errors.push(truncated)
+      const file = join(dir, 'task.updates')
+      const { records, truncated, completeBytes } = readUpdates(file)
+      if (truncated) {
+        errors.push(truncated)
+        // As Mesos does: cut the partial record off, or the next append would bury it mid-file.
+        truncateSync(file, completeBytes)
+      }
       tasks.push({ info, records })
     }
     return tasks

@@ -196,6 +196,9 @@ t.test('the file store: Mesos layout, atomic writes, clear errors for bad files'
   const truncated = store.recover(true)!
   t.equal(truncated.frameworks[0]!.executors[0]!.run.tasks[0]!.records.length, 2)
   t.match(truncated.errors[0]!.message, /task\.updates:3: the last record is truncated/)
+  t.equal(readFileSync(join(taskDir, 'task.updates'), 'utf8').split('\n').length, 3, 'the partial record is cut off the file')
+  store.appendAck(ids, 't1', 'u2')
+  t.equal(store.recover(true)!.frameworks[0]!.executors[0]!.run.tasks[0]!.records.length, 3, 'so later records follow the complete ones')
 
   // A corrupt info file is a CheckpointError naming it; --strict=false skips its framework.
   mkdirSync(join(meta, 'A1', 'frameworks', 'F2'), { recursive: true })
