@@ -160,7 +160,7 @@ export function recoverExecutors(host: RecoveryHost, frameworks: readonly Recove
           env: {},
           launcher: host.launcher,
           killGracePeriodMs: host.flags.executorShutdownGracePeriodMs,
-          shutdownGracePeriodMs: host.flags.executorShutdownGracePeriodMs,
+          shutdownGracePeriodMs: re.info.shutdown_grace_period ? Math.max(0, re.info.shutdown_grace_period.nanoseconds / 1e6) : host.flags.executorShutdownGracePeriodMs,
           random: host.random,
           recovered: { framework: fw.info, tasks: live.map(info => ({ info, state: ex.launched.get(info.task_id.value)!.state })) },
         })

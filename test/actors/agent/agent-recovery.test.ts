@@ -238,3 +238,21 @@ t.test('exit.status: code, signal, or a clear reason it is unknown', async t => 
   writeFileSync(join(dir, 'exit.status'), 'garbage')
   t.match(readExitStatus(dir), { kind: 'failed', error: /holds 'garbage'/ })
 })
+
+t.test('emulated executors die with the agent: their checkpointed tasks fail on recovery', async t => {
+  const store = new MemoryCheckpointStore()
+  const w = await agentWorld({ executor: 'emulated', checkpoint: store })
+  t.teardown(() => w.close())
+  await w.register()
+  runTask(w, { ...commandTask('e1', 'x'), labels: { labels: [{ key: 'emulated_duration_ms', value: '1000000' }] } } as any, CHECKPOINTING)
+  await w.settle()
+  t.same(states(w), ['TASK_RUNNING'])
+  ack(w, updates(w)[0])
+  await w.settle()
+  await restart(w, store)
+  t.match(w.seen('ReregisterAgent').at(-1)!.body.tasks, [{ task_id: { value: 'e1' }, state: 'TASK_FAILED' }], 'reported as failed')
+  w.seen().length = 0
+  w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' } })
+  await w.settle()
+  t.match(updates(w)[0]?.status, { task_id: { value: 'e1' }, state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: /could not be recovered/ })
+})
