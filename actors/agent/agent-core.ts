@@ -21,8 +21,10 @@ import {
 import { AGENT_VERSION, type AgentFlags } from './flags.js'
 import type { ExecutorHandle, ExecutorKind, SpawnExecutor } from './executors.js'
 import { newContainerId, newStatusUuid, type RandomSource } from './ids.js'
+import type { CheckpointStore, RecoveredState } from './checkpoint-store.js'
 import type { ProcessLauncher } from './process-launcher.js'
-import { createSandbox } from './sandbox-layout.js'
+import { recoverExecutors, killOrphanRuns, type RecoveryHost } from './recovery.js'
+import { createSandbox, type RunPathIds } from './sandbox-layout.js'
 import { StatusUpdateManager } from './status-update-manager.js'
 
 type ExecutorState = 'REGISTERING' | 'RUNNING' | 'TERMINATING' | 'TERMINATED'
@@ -70,6 +72,8 @@ export interface AgentCoreOptions {
   launcher: ProcessLauncher | undefined
   random: RandomSource
   executorEnvironment: Readonly<Record<string, string>>
+  /** Where frameworks with `checkpoint: true` are checkpointed (absent: nothing is). */
+  checkpoint?: CheckpointStore
 }
 
 const ACTIVE_STATES: readonly TaskState[] = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING']
@@ -157,6 +161,10 @@ export class AgentCore {
       forward: update => this.forward(update),
       minRetryMs: options.flags.statusUpdateRetryMinMs,
       maxRetryMs: options.flags.statusUpdateRetryMaxMs,
+      journal: options.checkpoint && {
+        update: update => this.checkpointStream(update.framework_id.value, update.status.task_id.value, (store, ids) => store.appendUpdate(ids, update)),
+        acknowledge: (frameworkId, taskId, uuid) => this.checkpointStream(frameworkId, taskId, (store, ids) => store.appendAck(ids, taskId, uuid)),
+      },
     })
     // Forwarding starts once registered (Mesos starts its manager paused until then).
     this.sum.pause()
@@ -214,7 +222,74 @@ export class AgentCore {
   onRegistered(agentId: string): void {
     this.info.id = { value: agentId }
     this.registered = true
+    // Mesos checkpoints the agent info on (re)registration: a restart then recovers this id.
+    this.options.checkpoint?.writeAgentInfo(this.info)
     this.sum.resume()
+  }
+
+  // ---- checkpointing and recovery (recovery.ts) ---------------------------------------------
+
+  /** The run of a task's executor, if its framework checkpoints. */
+  private checkpointedRun(frameworkId: string, taskId: string): RunPathIds | undefined {
+    const fw = this.frameworks.get(frameworkId)
+    const ex = fw?.taskExecutors.get(taskId)
+    if (!fw?.info.checkpoint || !ex || !this.agentId) return undefined
+    return { agentId: this.agentId, frameworkId, executorId: ex.id, containerId: ex.containerId }
+  }
+
+  private checkpointStream(frameworkId: string, taskId: string, write: (store: CheckpointStore, ids: RunPathIds) => void): void {
+    const ids = this.checkpointedRun(frameworkId, taskId)
+    if (ids) write(this.options.checkpoint!, ids)
+  }
+
+  /**
+   * Rebuilds frameworks, executors, tasks and update streams from a checkpoint read at start
+   * (recovery.ts), re-adopts live runs, and kills what non-checkpointing frameworks left behind.
+   * The agent then reregisters with the recovered id.
+   */
+  recover(state: RecoveredState): void {
+    const host: RecoveryHost = {
+      port: this.port,
+      workDir: this.options.workDir,
+      executor: this.options.executor,
+      launcher: this.options.launcher,
+      spawnExecutor: this.options.spawnExecutor,
+      random: this.options.random,
+      flags: this.options.flags,
+      sum: this.sum,
+      frameworks: this.frameworks,
+      makeTask: (info, frameworkId, executorId, st) => this.makeTask(info, frameworkId, executorId, st),
+      trackState: (from, to) => this.trackState(from, to),
+      linkExecutor: ex => this.linkExecutor(ex),
+      executorGone: (fw, ex, why) => this.executorTerminated(fw, ex, why),
+      maybeRemoveFramework: fw => this.maybeRemoveFramework(fw),
+    }
+    this.info.id = state.agentInfo.id
+    killOrphanRuns(host, state.orphanRuns)
+    recoverExecutors(host, state.frameworks)
+  }
+
+  /** ReregisterExecutor: a recovered executor reconnects (Mesos Slave::reregisterExecutor). */
+  onReregisterExecutor(from: Pid, body: ProtocolBody<'ReregisterExecutor'>): void {
+    const fw = this.frameworks.get(body.framework_id.value)
+    const ex = fw?.executors.get(body.executor_id.value)
+    if (!fw || !ex || ex.handle?.pid !== from || ex.state !== 'REGISTERING') {
+      this.port.log.warn({ from }, `shutting down executor '${body.executor_id.value}' of framework ${body.framework_id.value}: not one this agent is recovering`)
+      this.port.send(from, 'ShutdownExecutor', { executor_id: body.executor_id, framework_id: body.framework_id })
+      return
+    }
+    ex.state = 'RUNNING'
+    this.port.send(from, 'ExecutorReregistered', { agent_id: this.info.id!, agent_info: this.info })
+    // Updates the executor still holds unacknowledged: the manager drops those it already has.
+    for (const update of body.updates ?? []) this.onExecutorStatusUpdate(from, { update, pid: from })
+  }
+
+  private linkExecutor(ex: ExecutorRecord): void {
+    if (!ex.handle?.linked) return
+    this.port.link(ex.handle.pid)
+    let set = this.executorsByPid.get(ex.handle.pid)
+    if (!set) this.executorsByPid.set(ex.handle.pid, (set = new Set()))
+    set.add(ex)
   }
 
   onDisconnected(): void {
@@ -416,6 +491,7 @@ export class AgentCore {
       ex = started
     }
     fw.taskExecutors.set(task.task_id.value, ex)
+    if (fw.info.checkpoint) this.options.checkpoint?.writeTask({ agentId: this.agentId!, frameworkId: fw.id, executorId: ex.id, containerId: ex.containerId }, task)
     if (ex.state === 'RUNNING') this.deliverTask(fw, ex, task)
     else ex.queued.set(task.task_id.value, task)
   }
@@ -451,13 +527,19 @@ export class AgentCore {
     if (!fw) {
       fw = { id: frameworkId, info: { ...info, id: { value: frameworkId } }, pid, state: 'RUNNING', executors: new Map(), taskExecutors: new Map(), completed: [] }
       this.frameworks.set(frameworkId, fw)
+      this.checkpointFramework(fw)
       const i = this.completedFrameworks.findIndex(c => c.id === frameworkId)
       if (i >= 0) fw.completed.push(...this.completedFrameworks.splice(i, 1)[0]!.completed)
     } else {
       fw.info = { ...info, id: { value: frameworkId } }
       if (pid !== undefined) fw.pid = pid
+      this.checkpointFramework(fw)
     }
     return fw
+  }
+
+  private checkpointFramework(fw: FrameworkRecord): void {
+    if (fw.info.checkpoint && this.agentId) this.options.checkpoint?.writeFramework(this.agentId, fw.id, fw.info, fw.pid)
   }
 
   /** Mesos Slave::getExecutorInfo: a command task gets a generated executor with the task's id. */
@@ -510,6 +592,9 @@ export class AgentCore {
       shutdownTimer: undefined,
     }
     fw.executors.set(executorId, ex)
+    // Every run with a process is noted (the info only for checkpointing frameworks), so that
+    // after a restart the processes of non-checkpointing frameworks are found and killed.
+    if (fw.info.checkpoint || opts.executor === 'command') opts.checkpoint?.writeRun({ agentId, frameworkId: fw.id, executorId, containerId }, fw.info.checkpoint ? info : undefined)
     const env: Record<string, string> = {
       ...opts.executorEnvironment,
       MESOS_FRAMEWORK_ID: fw.id,
@@ -544,12 +629,7 @@ export class AgentCore {
       fw.executors.delete(executorId)
       return `failed to start executor '${executorId}': ${(err as Error).message}`
     }
-    if (ex.handle.linked) {
-      this.port.link(ex.handle.pid)
-      let set = this.executorsByPid.get(ex.handle.pid)
-      if (!set) this.executorsByPid.set(ex.handle.pid, (set = new Set()))
-      set.add(ex)
-    }
+    this.linkExecutor(ex)
     return ex
   }
 
@@ -797,6 +877,7 @@ export class AgentCore {
     if (!fw) return
     if (body.framework_info) fw.info = { ...body.framework_info, id: { value: fw.id } }
     if (body.pid !== undefined) fw.pid = body.pid
+    this.checkpointFramework(fw)
   }
 
   // ---- reconciliation -----------------------------------------------------------------------

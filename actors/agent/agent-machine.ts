@@ -1,10 +1,11 @@
 // The agent actor (Mesos's Slave process): the lifecycle with the master (registering with
 // backoff, registered and answering pings, disconnected and reregistering, terminating) as
 // XState states; everything else is delegated to AgentCore, a plain class held by reference.
-import { assign, setup } from 'xstate'
+import { and, assign, setup } from 'xstate'
 import type { ActorPort, ExitedEvent, Pid } from '../../runtime/index.js'
 import type { AgentInfo, Attribute, DomainInfo, ProtocolEvent, Resource } from '../protocol/index.js'
 import { AgentCore } from './agent-core.js'
+import type { CheckpointStore, RecoveredState } from './checkpoint-store.js'
 import type { ExecutorKind, SpawnExecutor } from './executors.js'
 import { DEFAULT_AGENT_FLAGS, type AgentFlags } from './flags.js'
 import type { RandomSource } from './ids.js'
@@ -31,6 +32,10 @@ export interface AgentMachineInput {
    * Default: PATH only (the agent's own PATH, else the host default).
    */
   executorEnvironment?: Record<string, string>
+  /** Where frameworks with `checkpoint: true` are checkpointed (FileCheckpointStore under work_dir). */
+  checkpoint?: CheckpointStore
+  /** What readCheckpoint() found at start (`--recover=reconnect`): the agent recovers it first. */
+  recovered?: RecoveredState
 }
 
 /** Cluster code tells the agent about a new leading master with this in-process event. */
@@ -73,6 +78,7 @@ export interface AgentContext {
    */
   reg: { attempts: number; linked: boolean }
   pingTimeoutMs: number
+  recovered: RecoveredState | undefined
 }
 
 function makeContext(input: AgentMachineInput): AgentContext {
@@ -92,8 +98,9 @@ function makeContext(input: AgentMachineInput): AgentContext {
     launcher,
     random,
     executorEnvironment: input.executorEnvironment ?? { PATH: process.env.PATH ?? HOST_DEFAULT_PATH },
+    checkpoint: input.checkpoint,
   })
-  return { port: input.port, core, flags, random, reg: { attempts: 0, linked: false }, pingTimeoutMs: flags.masterPingTimeoutMs }
+  return { port: input.port, core, flags, random, reg: { attempts: 0, linked: false }, pingTimeoutMs: flags.masterPingTimeoutMs, recovered: input.recovered }
 }
 
 type Ev<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>
@@ -119,6 +126,13 @@ export const agentMachine = setup({
     masterExited: ({ context, event }) => event.type === 'exited' && event.pid === context.core.masterPid,
     masterSaysDisconnected: ({ context, event }) => event.type === 'Ping' && event.from === context.core.masterPid && !event.body.connected,
     idle: ({ context }) => context.core.idle,
+    // An AgentRegistered for another id is a reply meant for someone else (e.g. a dead
+    // predecessor on this pid): it must not make this agent 'registered' (sim K6).
+    registeredAsThisAgent: ({ context, event }) => {
+      const id = context.core.agentId
+      return id === undefined || id === (event as Ev<'AgentRegistered'>).body.agent_id.value
+    },
+    reregisteredAsThisAgent: ({ context, event }) => context.core.agentId === (event as Ev<'AgentReregistered'>).body.agent_id.value,
   },
   actions: {
     /** Mesos Slave::detected: the first attempt after a random share of the backoff factor. */
@@ -139,23 +153,27 @@ export const agentMachine = setup({
       pingTimeoutMs: ({ context, event }) =>
         pingTimeout(context, (event as Ev<'AgentRegistered'> | Ev<'AgentReregistered'>).body.connection?.total_ping_timeout_seconds),
     }),
+    /** Recovery after a restart (recovery.ts), before the first registration attempt. */
+    recover: ({ context }) => {
+      const state = context.recovered
+      if (!state) return
+      context.recovered = undefined
+      context.core.recover(state)
+      context.port.log.info(`recovered agent ${context.core.agentId}: ${context.core.frameworks.size} framework(s); reregistering`)
+    },
+    ignoreOtherId: ({ context, event }) => {
+      const e = event as Ev<'AgentRegistered'> | Ev<'AgentReregistered'>
+      context.port.log.error(`${e.type === 'AgentRegistered' ? 'registered' : 'reregistered'} with agent id ${e.body.agent_id.value}, but this agent is ${context.core.agentId}: ignoring`)
+    },
     onRegistered: ({ context, event }) => {
       const e = event as Ev<'AgentRegistered'>
       const { core, port } = context
-      if (core.agentId !== undefined && core.agentId !== e.body.agent_id.value) {
-        port.log.error(`registered with agent id ${e.body.agent_id.value}, but this agent is ${core.agentId}: ignoring`)
-        return
-      }
       port.log.info(`registered with ${e.from} as agent ${e.body.agent_id.value}`)
       core.onRegistered(e.body.agent_id.value)
     },
     onReregistered: ({ context, event }) => {
       const e = event as Ev<'AgentReregistered'>
       const { core, port } = context
-      if (core.agentId !== e.body.agent_id.value) {
-        port.log.error(`reregistered with agent id ${e.body.agent_id.value}, but this agent is ${core.agentId}: ignoring`)
-        return
-      }
       port.log.info(`reregistered with ${e.from}`)
       // Resuming the manager resends the head of every stream: the new master hears every update
       // that was not acknowledged.
@@ -191,6 +209,9 @@ export const agentMachine = setup({
   id: 'agent',
   context: ({ input }) => makeContext(input),
   initial: 'disconnected',
+  // Root entry runs before 'disconnected' is entered: recovered state is in place (and the
+  // recovered id set) before the first ReregisterAgent.
+  entry: 'recover',
   on: {
     // Messages from the master, whatever the lifecycle state (Mesos handles them while
     // DISCONNECTED too). A message from anyone else claiming to be the master is ignored.
@@ -207,6 +228,7 @@ export const agentMachine = setup({
     Ping: { guard: 'fromMaster', actions: 'pong' },
     // From executors.
     RegisterExecutor: { actions: ({ context, event }) => context.core.onRegisterExecutor(event.from, event.body) },
+    ReregisterExecutor: { actions: ({ context, event }) => context.core.onReregisterExecutor(event.from, event.body) },
     StatusUpdate: { actions: ({ context, event }) => context.core.onExecutorStatusUpdate(event.from, event.body) },
     ExecutorToFrameworkMessage: { actions: ({ context, event }) => context.core.onExecutorToFramework(event.body) },
     exited: [
@@ -225,8 +247,14 @@ export const agentMachine = setup({
         },
       },
       on: {
-        AgentRegistered: { guard: 'fromMaster', target: 'registered', actions: ['setPingTimeout', 'onRegistered'] },
-        AgentReregistered: { guard: 'fromMaster', target: 'registered', actions: ['setPingTimeout', 'onReregistered'] },
+        AgentRegistered: [
+          { guard: and(['fromMaster', 'registeredAsThisAgent']), target: 'registered', actions: ['setPingTimeout', 'onRegistered'] },
+          { guard: 'fromMaster', actions: 'ignoreOtherId' },
+        ],
+        AgentReregistered: [
+          { guard: and(['fromMaster', 'reregisteredAsThisAgent']), target: 'registered', actions: ['setPingTimeout', 'onReregistered'] },
+          { guard: 'fromMaster', actions: 'ignoreOtherId' },
+        ],
       },
     },
     registered: {

@@ -2,6 +2,7 @@
 // runtime handle (it only has its port), so whoever builds the agent passes a SpawnExecutor.
 // actors/executor/spawn-executor.ts has the default one (`executorSpawner(runtime)`).
 import type { Pid } from '../../runtime/index.js'
+import type { FrameworkInfo, TaskInfo, TaskState } from '../protocol/index.js'
 import type { ProcessLauncher } from './process-launcher.js'
 import type { RandomSource } from './ids.js'
 
@@ -31,6 +32,17 @@ export interface ExecutorLaunch {
   /** How long the executor has to shut down when told to. */
   shutdownGracePeriodMs: number
   random: RandomSource
+  /**
+   * Set when the agent restarted and re-adopts this run (recovery.ts): the executor reregisters
+   * and watches the process an earlier incarnation started, instead of launching one.
+   */
+  recovered?: RecoveredExecutorRun
+}
+
+export interface RecoveredExecutorRun {
+  framework: FrameworkInfo
+  /** The run's non-terminal tasks and their last checkpointed state. */
+  tasks: ReadonlyArray<{ info: TaskInfo; state: TaskState }>
 }
 
 export interface ExecutorHandle {

@@ -3,7 +3,23 @@
 export { agentMachine, type AgentMachineInput, type AgentEvent, type AgentContext, type NewMasterDetectedEvent } from './agent-machine.js'
 export { AgentCore, type ExecutorRecord, type FrameworkRecord } from './agent-core.js'
 export { DEFAULT_AGENT_FLAGS, AGENT_VERSION, type AgentFlags } from './flags.js'
-export type { ExecutorKind, ExecutorLaunch, ExecutorHandle, SpawnExecutor } from './executors.js'
+export type { ExecutorKind, ExecutorLaunch, ExecutorHandle, SpawnExecutor, RecoveredExecutorRun } from './executors.js'
+export {
+  FileCheckpointStore,
+  MemoryCheckpointStore,
+  CheckpointError,
+  writeFileAtomic,
+  readUpdates,
+  type CheckpointStore,
+  type RecoveredState,
+  type RecoveredFramework,
+  type RecoveredExecutor,
+  type RecoveredRun,
+  type RecoveredTask,
+  type StreamRecord,
+} from './checkpoint-store.js'
+export { readCheckpoint, cleanupCheckpoint, replayTask } from './recovery.js'
+export { RecoveredProcess, readExitStatus, readForkedPid, isWrapperAlive, RECOVERED_POLL_INTERVAL_MS, type RecoverSpec } from './recovered-process.js'
 export {
   StatusUpdateManager,
   StatusUpdateError,

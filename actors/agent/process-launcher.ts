@@ -17,6 +17,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, appendFileSync, closeSync, constants as fsConstants, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
+import type { Clock } from '../../runtime/index.js'
+import { readForkedPid, RecoveredProcess, type RecoverSpec } from './recovered-process.js'
 import { exitStatusPath, forkedPidPath } from './sandbox-layout.js'
 
 export class LaunchError extends Error {
@@ -72,6 +74,12 @@ export interface ProcessLauncher {
   launch(spec: LaunchSpec): LaunchedProcess
   /** SIGKILLs every process group of the container (what Mesos calls destroying the container). */
   destroy(containerId: string): void
+  /**
+   * Re-adopts a run started by an earlier incarnation of the agent (recovery): its process,
+   * watched on `clock`, or a reason it cannot be (no pid recorded). A process that already ended
+   * is returned too: it reports its recorded exit at once.
+   */
+  recover?(spec: RecoverSpec, clock: Clock): LaunchedProcess | string
 }
 
 /** strsignal(3) texts on Linux, which Mesos's WSTRINGIFY puts in "terminated with signal ...". */
@@ -261,7 +269,7 @@ class PosixProcess implements LaunchedProcess {
 
 /** The real launcher: POSIX sessions and process groups, files for stdout and stderr. */
 export class PosixProcessLauncher implements ProcessLauncher {
-  private readonly containers = new Map<string, Set<PosixProcess>>()
+  private readonly containers = new Map<string, Set<{ destroy(): void }>>()
 
   launch(spec: LaunchSpec): LaunchedProcess {
     const { sandbox, command, env } = spec
@@ -319,7 +327,23 @@ export class PosixProcessLauncher implements ProcessLauncher {
     for (const proc of set) proc.destroy()
   }
 
-  private forget(containerId: string, proc: PosixProcess): void {
+  recover(spec: RecoverSpec, clock: Clock): LaunchedProcess | string {
+    const pid = readForkedPid(spec.metaDir)
+    if (typeof pid === 'string') return pid
+    let proc: RecoveredProcess | undefined
+    let gone = false
+    proc = new RecoveredProcess(pid, spec.metaDir, clock, undefined, () => {
+      gone = true
+      if (proc) this.forget(spec.containerId, proc)
+    })
+    if (gone) return proc
+    let set = this.containers.get(spec.containerId)
+    if (!set) this.containers.set(spec.containerId, (set = new Set()))
+    set.add(proc)
+    return proc
+  }
+
+  private forget(containerId: string, proc: { destroy(): void }): void {
     const set = this.containers.get(containerId)
     if (!set) return
     set.delete(proc)

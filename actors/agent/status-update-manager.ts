@@ -4,9 +4,10 @@
 // acknowledgement for its uuid comes back, and only then is the next update of that task sent.
 // A pure class over a Clock: no XState, no transport; the agent hands it a `forward` callback.
 //
-// Designed for checkpointing (next issue): every stream change goes through `update()` and
-// `acknowledge()`, the two record kinds Mesos writes to `task.updates`, so a journal can be
-// added there and replayed into a fresh manager after an agent restart.
+// Checkpointing: every stream change goes through `update()` and `acknowledge()`, the two record
+// kinds Mesos writes to `task.updates`. The agent's `journal` writes each one before it takes
+// effect (an update before it is forwarded or acknowledged to the executor), and `replay()` feeds
+// them to a fresh manager after an agent restart, so no update is lost (duplicates are possible).
 import type { Clock } from '../../runtime/index.js'
 import { isTerminalState, type StatusUpdate } from '../protocol/index.js'
 
@@ -20,6 +21,13 @@ export interface StatusUpdateManagerOptions {
   forward: (update: StatusUpdate) => void
   minRetryMs?: number
   maxRetryMs?: number
+  /** Persists each accepted update and each acknowledgement before it takes effect (checkpointing). */
+  journal?: StatusUpdateJournal
+}
+
+export interface StatusUpdateJournal {
+  update(update: StatusUpdate): void
+  acknowledge(frameworkId: string, taskId: string, uuid: string): void
 }
 
 /** What `update()` did with an update. */
@@ -93,12 +101,31 @@ export class StatusUpdateManager {
   private readonly maxRetryMs: number
   private readonly streams = new Map<string, Stream>()
   private paused = false
+  private journal: StatusUpdateJournal | undefined
 
   constructor(options: StatusUpdateManagerOptions) {
     this.clock = options.clock
     this.forwardFn = options.forward
     this.minRetryMs = options.minRetryMs ?? STATUS_UPDATE_RETRY_INTERVAL_MIN_MS
     this.maxRetryMs = options.maxRetryMs ?? STATUS_UPDATE_RETRY_INTERVAL_MAX_MS
+    this.journal = options.journal
+  }
+
+  /**
+   * Rebuilds a task's stream from its checkpointed records (recovery), without journaling them
+   * again. Unacknowledged updates are forwarded on the next resume().
+   */
+  replay(frameworkId: string, taskId: string, records: ReadonlyArray<{ update: StatusUpdate } | { ack: string }>): void {
+    const journal = this.journal
+    this.journal = undefined
+    try {
+      for (const r of records) {
+        if ('update' in r) this.update(r.update)
+        else this.acknowledge(frameworkId, taskId, r.ack)
+      }
+    } finally {
+      this.journal = journal
+    }
   }
 
   /** Open streams (tasks with updates not yet acknowledged, or not yet terminal). */
@@ -122,6 +149,8 @@ export class StatusUpdateManager {
     // Mesos: an update already acknowledged (agent acked by the framework, then the executor's
     // retry arrives) or already received is ignored, but not an error: the sender gets its ack.
     if (stream.acknowledged.has(uuid) || stream.received.has(uuid)) return 'duplicate'
+    // Written before anyone is told: a crash after this point replays the update.
+    this.journal?.update(update)
     stream.received.add(uuid)
     stream.pending.push(update)
     if (!this.paused && stream.size === 1) this.send(stream, this.minRetryMs)
@@ -135,6 +164,7 @@ export class StatusUpdateManager {
     if (stream.acknowledged.has(uuid)) return 'duplicate'
     const head = stream.next()
     if (!head || head.uuid !== uuid) return 'unexpected'
+    this.journal?.acknowledge(frameworkId, taskId, uuid)
     stream.acknowledged.add(uuid)
     stream.pop()
     this.cancel(stream)

@@ -5,6 +5,11 @@
 // "Command terminated with signal Killed") / TASK_KILLED, and kills with SIGTERM then SIGKILL
 // after the grace period. It stops once its task is terminal and the agent has acknowledged the
 // terminal update (or, when shut down, once the process is gone).
+//
+// Recovered mode (`recovered` in the input): the agent restarted and re-creates this executor for
+// a run an earlier incarnation started. It reregisters (ReregisterExecutor) instead of registering,
+// and instead of launching it re-adopts the process through the launcher (no longer our child: it
+// is polled), reporting the terminal status from the exit status the wrapper recorded.
 import { setup } from 'xstate'
 import type { ActorPort, Pid } from '../../runtime/index.js'
 import {
@@ -16,6 +21,7 @@ import {
   type ProcessExit,
   type ProcessLauncher,
   type RandomSource,
+  type RecoveredExecutorRun,
 } from '../agent/index.js'
 import type { FrameworkInfo, KillPolicy, ProtocolEvent, StatusUpdate, TaskInfo, TaskState, TaskStatus, TaskStatusReason } from '../protocol/index.js'
 import { isTerminalState } from '../protocol/index.js'
@@ -37,6 +43,8 @@ export interface CommandExecutorInput {
   /** The time the agent gives this executor to shut down (ShutdownExecutor). */
   shutdownGracePeriodMs: number
   random?: RandomSource
+  /** The agent restarted: re-adopt this run's process instead of launching one. */
+  recovered?: RecoveredExecutorRun
 }
 
 /** The executor gives up waiting for the agent's acknowledgement of its terminal update. */
@@ -57,6 +65,7 @@ interface GiveUpEvent {
 
 export type CommandExecutorEvent =
   | ProtocolEvent<'ExecutorRegistered'>
+  | ProtocolEvent<'ExecutorReregistered'>
   | ProtocolEvent<'RunTask'>
   | ProtocolEvent<'RunTaskGroup'>
   | ProtocolEvent<'KillTask'>
@@ -110,6 +119,16 @@ export class CommandExecutorCore {
   }
 
   register(): void {
+    const recovered = this.input.recovered
+    if (recovered) {
+      this.port.send(this.input.agentPid, 'ReregisterExecutor', {
+        framework_id: { value: this.input.frameworkId },
+        executor_id: { value: this.input.executorId },
+        tasks: recovered.tasks.map(t => t.info),
+        updates: [],
+      })
+      return
+    }
     this.port.send(this.input.agentPid, 'RegisterExecutor', { framework_id: { value: this.input.frameworkId }, executor_id: { value: this.input.executorId } })
   }
 
@@ -142,6 +161,34 @@ export class CommandExecutorCore {
     run.state = state
     const uuid = this.sendStatus(run.info.task_id.value, state, extra)
     if (isTerminalState(state)) run.terminalUuid = uuid
+  }
+
+  /** ExecutorReregistered (recovered mode): re-adopt the process the previous agent started. */
+  adopt(send: Send): void {
+    const recovered = this.input.recovered
+    const first = recovered?.tasks[0]
+    if (!recovered || !first || this.task) return
+    this.framework = recovered.framework
+    const { info, state } = first
+    const run: TaskRun = { info, state, proc: undefined, killPolicy: info.kill_policy, killed: state === 'TASK_KILLING', escalateAt: undefined, escalateTimer: undefined, terminalUuid: undefined }
+    this.task = run
+    const taskId = info.task_id.value
+    const spec = { containerId: this.input.containerId, metaDir: this.input.metaDir ?? '' }
+    const proc = this.input.metaDir === undefined ? 'no meta directory' : this.input.launcher.recover ? this.input.launcher.recover(spec, this.port.clock) : 'the launcher cannot re-adopt processes'
+    if (typeof proc === 'string') {
+      this.port.log.warn({ task: taskId }, `cannot re-adopt the task's process: ${proc}`)
+      this.exited(taskId, { kind: 'failed', error: `the agent could not learn the exit status: ${proc}` }, send)
+      return
+    }
+    run.proc = proc
+    let gone = false
+    proc.onExit(exit => {
+      gone = true
+      send({ type: 'ProcessExited', taskId, exit })
+    })
+    this.port.log.info({ task: taskId, pid: proc.pid }, `re-adopted task ${taskId} (pid ${proc.pid}) after an agent restart${gone ? ': it has ended' : ''}`)
+    // An update the dead agent never checkpointed is lost with it: say RUNNING again if it lives.
+    if (!gone && (state === 'TASK_STAGING' || state === 'TASK_STARTING')) this.setState(run, 'TASK_RUNNING')
   }
 
   /** RunTask: Mesos's CommandExecutor::launch. */
@@ -303,6 +350,7 @@ export const commandExecutorMachine = setup({
       entry: ({ context }) => context.core.register(),
       on: {
         ExecutorRegistered: { guard: 'fromAgent', target: 'registered', actions: ({ context, event }) => context.core.registered(event.body) },
+        ExecutorReregistered: { guard: 'fromAgent', target: 'registered', actions: ({ context, self }) => context.core.adopt(e => self.send(e)) },
         ShutdownExecutor: { guard: 'fromAgent', target: 'done' },
       },
     },

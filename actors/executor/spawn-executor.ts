@@ -48,6 +48,7 @@ export function executorSpawner(runtime: Runtime): SpawnExecutor {
         killGracePeriodMs: launch.killGracePeriodMs,
         shutdownGracePeriodMs: launch.shutdownGracePeriodMs,
         random: launch.random,
+        recovered: launch.recovered,
       },
     })
     return { pid: handle.pid, linked: true, stop: () => handle.stop() }

@@ -45,17 +45,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     consequences: ['resources-released'],
   },
   {
-    id: 'K6',
-    invariant: 'agent-registered-state',
-    pattern: /is in state 'registered' but has/,
-    diagnosis:
-      "actors/agent/agent-machine.ts: in 'disconnected', AgentReregistered/AgentRegistered from the master go to 'registered' " +
-      'even when onReregistered/onRegistered ignore them (id mismatch, e.g. a reply to the dead predecessor on the same pid): the ' +
-      'agent answers pings but has no id and never forwards updates. The id check should be a guard',
-    reproduce: '--seed 11 --steps 100 --agents 5 --frameworks 3',
-    consequences: ['tasks-accounted', 'updates-delivered', 'resources-released'],
-  },
-  {
     id: 'K7',
     invariant: 'offers-answered',
     pattern: /has been outstanding since/,

@@ -6,7 +6,18 @@ import { join } from 'node:path'
 import { setup } from 'xstate'
 import { Prng, Runtime, SimClock, SimNetwork, type ActorHandle, type ActorPort } from '../../../../runtime/index.js'
 import { ProtocolMessages } from '../../../../actors/protocol/index.js'
-import { agentMachine, type AgentContext, type AgentFlags, type LaunchSpec, type LaunchedProcess, type ProcessExit, type ProcessLauncher } from '../../../../actors/agent/index.js'
+import {
+  agentMachine,
+  type AgentContext,
+  type AgentFlags,
+  type CheckpointStore,
+  type LaunchSpec,
+  type LaunchedProcess,
+  type ProcessExit,
+  type ProcessLauncher,
+  type RecoveredState,
+  type RecoverSpec,
+} from '../../../../actors/agent/index.js'
 import { executorSpawner } from '../../../../actors/executor/index.js'
 
 export interface Seen {
@@ -72,6 +83,12 @@ export class FakeLauncher implements ProcessLauncher {
   destroy(containerId: string): void {
     this.destroyed.push(containerId)
   }
+  /** Re-adoption after an agent restart: the process of that container, if the launcher started one. */
+  recover(spec: RecoverSpec): LaunchedProcess | string {
+    this.recovered.push(spec.containerId)
+    return this.launched.find(p => p.spec.containerId === spec.containerId) ?? `no process was started for container ${spec.containerId}`
+  }
+  readonly recovered: string[] = []
 }
 
 export interface AgentWorld {
@@ -89,13 +106,20 @@ export interface AgentWorld {
   fromMaster(type: string, body: unknown): void
   ctx(): AgentContext
   state(): unknown
+  /**
+   * The agent's process dies (its executors with it; task processes live on in the launcher) and
+   * a new one starts on the same node and work dir, with `checkpoint` and what was read from it.
+   */
+  restartAgent(options: { checkpoint?: CheckpointStore; recovered?: RecoveredState; launcher?: FakeLauncher }): Promise<void>
   /** Registers the agent as `A1` and clears the master's record. */
   register(pingTimeoutSeconds?: number): Promise<void>
   settle(ms?: number): Promise<void>
   close(): Promise<void>
 }
 
-export async function agentWorld(options: { executor?: 'command' | 'emulated'; flags?: Partial<AgentFlags>; seed?: number } = {}): Promise<AgentWorld> {
+export async function agentWorld(
+  options: { executor?: 'command' | 'emulated'; flags?: Partial<AgentFlags>; seed?: number; checkpoint?: CheckpointStore; launcher?: FakeLauncher } = {},
+): Promise<AgentWorld> {
   const clock = new SimClock()
   const net = new SimNetwork({ seed: options.seed ?? 7, clock })
   const mk = (node: string) => {
@@ -104,25 +128,37 @@ export async function agentWorld(options: { executor?: 'command' | 'emulated'; f
     return rt
   }
   const masterRt = mk('m1')
-  const agentRt = mk('h1')
   const master = masterRt.spawn(recorderMachine, { name: 'master' })
-  const launcher = new FakeLauncher()
   const prng = new Prng(options.seed ?? 7)
   const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-'))
-  const agent = agentRt.spawn(agentMachine, {
-    name: 'agent',
-    input: {
-      masterPid: master.pid,
-      info: { hostname: 'h1', resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 4 } }] },
-      workDir,
-      executor: options.executor ?? 'command',
-      spawnExecutor: executorSpawner(agentRt),
-      launcher,
-      random: () => prng.next(),
-      flags: options.flags,
-      executorEnvironment: { PATH: '/usr/bin:/bin' },
-    },
-  })
+  let incarnation = 0
+  let endpoint: ReturnType<SimNetwork['endpoint']> | undefined
+  const startAgent = (o: { checkpoint?: CheckpointStore; recovered?: RecoveredState; launcher: FakeLauncher }) => {
+    endpoint = net.endpoint('h1')
+    const rt = new Runtime({ transport: endpoint, node: 'h1', clock, linkPingIntervalMs: 1000, linkTimeoutMs: 5000, requestTimeoutMs: 5000, incarnation: incarnation++ === 0 ? 'h1' : `h1.${incarnation}` })
+    rt.registerMessages(ProtocolMessages)
+    const handle = rt.spawn(agentMachine, {
+      name: 'agent',
+      input: {
+        masterPid: master.pid,
+        info: { hostname: 'h1', resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 4 } }] },
+        workDir,
+        executor: options.executor ?? 'command',
+        spawnExecutor: executorSpawner(rt),
+        launcher: o.launcher,
+        random: () => prng.next(),
+        flags: options.flags,
+        executorEnvironment: { PATH: '/usr/bin:/bin' },
+        checkpoint: o.checkpoint,
+        recovered: o.recovered,
+      },
+    })
+    return { rt, handle }
+  }
+  const launcher = options.launcher ?? new FakeLauncher()
+  const first = startAgent({ checkpoint: options.checkpoint, launcher })
+  const agentRt = first.rt
+  const agent = first.handle
   const seenAll = (): Seen[] => (master.getSnapshot().context as { seen: Seen[] }).seen
   const world: AgentWorld = {
     clock,
@@ -134,9 +170,17 @@ export async function agentWorld(options: { executor?: 'command' | 'emulated'; f
     launcher,
     workDir,
     seen: type => (type ? seenAll().filter(s => s.type === type) : seenAll()),
-    fromMaster: (type, body) => masterRt.send(master.pid, agent.pid, type, body),
-    ctx: () => agent.getSnapshot().context as AgentContext,
-    state: () => agent.getSnapshot().value,
+    fromMaster: (type, body) => masterRt.send(master.pid, world.agent.pid, type, body),
+    ctx: () => world.agent.getSnapshot().context as AgentContext,
+    state: () => world.agent.getSnapshot().value,
+    async restartAgent(o) {
+      endpoint!.crash()
+      await world.agentRt.close()
+      const next = startAgent({ checkpoint: o.checkpoint, recovered: o.recovered, launcher: o.launcher ?? world.launcher })
+      world.agentRt = next.rt
+      world.agent = next.handle
+      if (o.launcher) world.launcher = o.launcher
+    },
     async register(pingTimeoutSeconds = 86_400) {
       await world.settle(1000)
       world.fromMaster('AgentRegistered', { agent_id: { value: 'A1' }, connection: { total_ping_timeout_seconds: pingTimeoutSeconds } })
@@ -147,7 +191,7 @@ export async function agentWorld(options: { executor?: 'command' | 'emulated'; f
       await clock.advanceAsync(ms)
     },
     async close() {
-      await agentRt.close()
+      await world.agentRt.close()
       await masterRt.close()
       rmSync(workDir, { recursive: true, force: true })
     },
