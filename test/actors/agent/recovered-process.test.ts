@@ -64,8 +64,11 @@ t.test('a live process is re-adopted and its exit code read from exit.status', a
 })
 
 t.test('a re-adopted process is killed through its group; the signal is what it reports', async t => {
-  const { metaDir, launch } = setup(t)
-  launch('sleep 300')
+  const { sandbox, metaDir, launch } = setup(t)
+  launch('touch started; sleep 300')
+  // A TERM that reaches the wrapper before it has started the command is swallowed by its trap
+  // (the executor escalates to KILL after the grace period); this test is about a running one.
+  while (!existsSync(join(sandbox, 'started'))) await sleep(20)
   const clock = new SimClock()
   const adopted = new PosixProcessLauncher().recover({ containerId: 'c1', metaDir }, clock)
   if (typeof adopted === 'string') throw new Error(adopted)
