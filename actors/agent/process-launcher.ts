@@ -72,6 +72,8 @@ export interface ProcessLauncher {
   launch(spec: LaunchSpec): LaunchedProcess
   /** SIGKILLs every process group of the container (what Mesos calls destroying the container). */
   destroy(containerId: string): void
+  /** The process groups (their leaders' pids) the container has now, for resource usage. */
+  processGroups?(containerId: string): number[]
 }
 
 /** strsignal(3) texts on Linux, which Mesos's WSTRINGIFY puts in "terminated with signal ...". */
@@ -317,6 +319,10 @@ export class PosixProcessLauncher implements ProcessLauncher {
     const set = this.containers.get(containerId)
     if (!set) return
     for (const proc of set) proc.destroy()
+  }
+
+  processGroups(containerId: string): number[] {
+    return [...(this.containers.get(containerId) ?? [])].map(p => p.pgid)
   }
 
   private forget(containerId: string, proc: PosixProcess): void {
