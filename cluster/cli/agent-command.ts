@@ -1,8 +1,13 @@
-// `mesos-ts agent`: one agent process; runs tasks in sandboxes under --work_dir.
+// `mesos-ts agent`: one agent process; runs tasks in sandboxes under --work_dir, and serves the
+// agent's HTTP endpoints and the v1 executor API on --port (5051).
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { agentMachine, defaultAgentResources, parseAttributes, AttributeParseError } from '../../actors/agent/index.js'
+import type { ActorHandle } from '../../runtime/index.js'
+import { agentMachine, defaultAgentResources, parseAttributes, AttributeParseError, AGENT_VERSION, PosixProcessLauncher, type AgentContext } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
+import { startAgentServer, type RunningAgentServer } from '../http/agent-server.js'
+import { CustomExecutors, customExecutorSpawner } from '../http/executor-proxy.js'
+import { flagsAsText } from '../http/master-server.js'
 import { ResourceError, ResourceParseError } from '../../actors/resources/index.js'
 import { MASTER_PID, nodeNameFor } from '../node-names.js'
 import { detectMaster } from '../lease-detector.js'
@@ -36,24 +41,58 @@ export const command: CommandModule<'agent'> = {
     const runtime = await natsRuntime({ servers, node, prefix: flags.cluster, name: `mesos-ts agent ${node}`, log: ctx.log })
     // The leading master, from the JetStream lease (or the single `master@master`), and each change.
     const detection = await detectMaster({ servers, prefix: flags.cluster, clock: runtime.clock })
-    const agent = runtime.spawn(agentMachine, {
+    const executors = new CustomExecutors()
+    const launcher = flags.executor === 'command' ? new PosixProcessLauncher() : undefined
+    // The server starts first, so that the agent registers with the port it really has (--port=0).
+    let agent: ActorHandle | undefined
+    let http: RunningAgentServer
+    try {
+      http = await startAgentServer(
+        {
+          runtime,
+          agentPid: `agent@${runtime.node}`,
+          core: () => (agent?.alive ? (agent.getSnapshot().context as AgentContext).core : undefined),
+          workDir: flags.work_dir,
+          flags: flagsAsText(flags),
+          log: ctx.log,
+          startedAt: Date.now(),
+          version: AGENT_VERSION,
+          executors,
+          ...(launcher ? { processGroups: (containerId: string) => launcher.processGroups(containerId) } : {}),
+        },
+        { port: flags.port, host: flags.ip },
+      )
+    } catch (err) {
+      await detection.close()
+      await runtime.close()
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') throw new CommandError(`port ${flags.port} is in use: pick another with --port`)
+      if (code === 'EACCES') throw new CommandError(`not allowed to listen on port ${flags.port}: pick one above 1023 with --port`)
+      throw err
+    }
+    // Executors run on this host: they reach the agent on the address it listens on.
+    const endpoint = `${flags.ip && flags.ip !== '0.0.0.0' ? flags.ip : '127.0.0.1'}:${http.port}`
+    agent = runtime.spawn(agentMachine, {
       name: 'agent',
       input: {
         masterPid: detection.detector.current() ?? MASTER_PID,
-        info: { hostname: host, port: flags.port, resources, attributes },
+        info: { hostname: host, port: http.port, resources, attributes },
         workDir: flags.work_dir,
         executor: flags.executor,
-        spawnExecutor: executorSpawner(runtime),
+        spawnExecutor: customExecutorSpawner(runtime, executorSpawner(runtime), { executors, endpointFor: () => endpoint }),
+        ...(launcher ? { launcher } : {}),
         flags: {
           registrationBackoffFactorMs: millis(flags.registration_backoff_factor, 1000),
           executorShutdownGracePeriodMs: millis(flags.executor_shutdown_grace_period, 5000),
+          executorRegistrationTimeoutMs: millis(flags.executor_registration_timeout, 60_000),
         },
       },
     })
+    const spawned = agent
     const stopFollowing = detection.detector.onChange(masterPid => {
-      if (masterPid) agent.send({ type: 'NewMasterDetected', masterPid })
+      if (masterPid) spawned.send({ type: 'NewMasterDetected', masterPid })
     })
-    ctx.log.info({ pid: agent.pid, workDir: flags.work_dir, nats: servers }, `agent ${agent.pid} is up; sandboxes under ${flags.work_dir}/slaves/`)
+    ctx.log.info({ pid: agent.pid, workDir: flags.work_dir, nats: servers, http: http.url }, `agent ${agent.pid} is up, HTTP on port ${http.port}; sandboxes under ${flags.work_dir}/slaves/`)
     await untilAborted(ctx.signal)
     // Without checkpointed recovery yet, a stopping agent kills its tasks rather than orphan them.
     ctx.log.info('agent stopping: killing its tasks')
@@ -62,6 +101,8 @@ export const command: CommandModule<'agent'> = {
     agent.send({ type: 'ShutdownAgent', from: (agent.getSnapshot().context as { core: { masterPid: string } }).core.masterPid, body: { message: 'the agent process is stopping' } })
     const deadline = Date.now() + 15_000
     while (agent.alive && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
+    // After the agent: executors send their last updates over HTTP while it shuts them down.
+    await http.close()
     await runtime.close()
     return 0
   },
