@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { setup } from 'xstate'
 import { Prng, Runtime, SimClock, SimNetwork, type ActorHandle, type ActorPort } from '../../../../runtime/index.js'
 import { ProtocolMessages } from '../../../../actors/protocol/index.js'
-import { agentMachine, type AgentContext, type AgentFlags, type LaunchSpec, type LaunchedProcess, type ProcessExit, type ProcessLauncher } from '../../../../actors/agent/index.js'
+import { agentMachine, type AgentContext, type AgentFlags, type LaunchSpec, type LaunchedProcess, type ProcessExit, type ProcessLauncher, type SpawnExecutor } from '../../../../actors/agent/index.js'
 import { executorSpawner } from '../../../../actors/executor/index.js'
 
 export interface Seen {
@@ -95,7 +95,15 @@ export interface AgentWorld {
   close(): Promise<void>
 }
 
-export async function agentWorld(options: { executor?: 'command' | 'emulated'; flags?: Partial<AgentFlags>; seed?: number } = {}): Promise<AgentWorld> {
+export interface AgentWorldOptions {
+  executor?: 'command' | 'emulated'
+  flags?: Partial<AgentFlags>
+  seed?: number
+  /** How executors start (default: actors/executor's executorSpawner on the agent's runtime). */
+  spawnExecutor?: (runtime: Runtime) => SpawnExecutor
+}
+
+export async function agentWorld(options: AgentWorldOptions = {}): Promise<AgentWorld> {
   const clock = new SimClock()
   const net = new SimNetwork({ seed: options.seed ?? 7, clock })
   const mk = (node: string) => {
@@ -116,7 +124,7 @@ export async function agentWorld(options: { executor?: 'command' | 'emulated'; f
       info: { hostname: 'h1', resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 4 } }] },
       workDir,
       executor: options.executor ?? 'command',
-      spawnExecutor: executorSpawner(agentRt),
+      spawnExecutor: options.spawnExecutor ? options.spawnExecutor(agentRt) : executorSpawner(agentRt),
       launcher,
       random: () => prng.next(),
       flags: options.flags,
