@@ -81,8 +81,9 @@ export const command: CommandModule<'local'> = {
     ctx.stdout.write(`${lines.join('\n')}\n`)
     await untilAborted(ctx.signal)
     ctx.log.info('stopping the local cluster')
-    await http.close()
+    // The agents first: their HTTP executors hear SHUTDOWN and send their last updates over HTTP.
     await cluster.stop()
+    await http.close()
     await nats?.stop()
     return 0
   },
