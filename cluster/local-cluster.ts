@@ -9,7 +9,7 @@
 // (`setAgentEndpoint`).
 import { mkdirSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   LocalBus,
   LocalTransport,
@@ -104,7 +104,8 @@ export class LocalCluster {
     const agents: ActorHandle[] = []
     const launchers: Array<PosixProcessLauncher | undefined> = []
     for (let i = 1; i <= options.numAgents; i++) {
-      const workDir = join(options.workDir, 'agents', String(i))
+      // Absolute, so that sandbox paths in /state work in /files/browse?path= from anywhere.
+      const workDir = join(resolve(options.workDir), 'agents', String(i))
       mkdirSync(workDir, { recursive: true })
       const launcher = (options.executor ?? 'command') === 'command' ? new PosixProcessLauncher() : undefined
       launchers.push(launcher)
@@ -170,7 +171,7 @@ export class LocalCluster {
       runtime: this.agentRuntime,
       agentPid: this.agentPids[index - 1]!,
       core: () => this.agentCore(index),
-      workDir: join(this.options.workDir, 'agents', String(index)),
+      workDir: join(resolve(this.options.workDir), 'agents', String(index)),
       flags: settings.flags ?? {},
       log: settings.log ?? this.options.logger ?? silentLogger(),
       startedAt: settings.startedAt ?? Date.now(),

@@ -2,6 +2,7 @@
 // agent's HTTP endpoints and the v1 executor API on --port (5051).
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { resolve } from 'node:path'
 import type { ActorHandle } from '../../runtime/index.js'
 import { agentMachine, defaultAgentResources, parseAttributes, AttributeParseError, AGENT_VERSION, PosixProcessLauncher, type AgentContext } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
@@ -21,6 +22,8 @@ export const command: CommandModule<'agent'> = {
   async run(flags, ctx) {
     const servers = natsServersOf(flags.master, flags.nats, 'agent')
     const host = flags.hostname ?? hostname()
+    // Absolute, so that sandbox paths in /state work in /files/browse?path= (Mesos canonicalizes it too).
+    const workDir = resolve(flags.work_dir)
     let resources
     let attributes
     try {
@@ -52,7 +55,7 @@ export const command: CommandModule<'agent'> = {
           runtime,
           agentPid: `agent@${runtime.node}`,
           core: () => (agent?.alive ? (agent.getSnapshot().context as AgentContext).core : undefined),
-          workDir: flags.work_dir,
+          workDir,
           flags: flagsAsText(flags),
           log: ctx.log,
           startedAt: Date.now(),
@@ -77,7 +80,7 @@ export const command: CommandModule<'agent'> = {
       input: {
         masterPid: detection.detector.current() ?? MASTER_PID,
         info: { hostname: host, port: http.port, resources, attributes },
-        workDir: flags.work_dir,
+        workDir,
         executor: flags.executor,
         spawnExecutor: customExecutorSpawner(runtime, executorSpawner(runtime), { executors, endpointFor: () => endpoint }),
         ...(launcher ? { launcher } : {}),
@@ -92,7 +95,7 @@ export const command: CommandModule<'agent'> = {
     const stopFollowing = detection.detector.onChange(masterPid => {
       if (masterPid) spawned.send({ type: 'NewMasterDetected', masterPid })
     })
-    ctx.log.info({ pid: agent.pid, workDir: flags.work_dir, nats: servers, http: http.url }, `agent ${agent.pid} is up, HTTP on port ${http.port}; sandboxes under ${flags.work_dir}/slaves/`)
+    ctx.log.info({ pid: agent.pid, workDir, nats: servers, http: http.url }, `agent ${agent.pid} is up, HTTP on port ${http.port}; sandboxes under ${flags.work_dir}/slaves/`)
     await untilAborted(ctx.signal)
     // Without checkpointed recovery yet, a stopping agent kills its tasks rather than orphan them.
     ctx.log.info('agent stopping: killing its tasks')

@@ -255,8 +255,6 @@ export function monitorStatistics(deps: AgentHttpDeps, core: AgentCore): unknown
 
 // ---- v1 agent operator API (agent.proto Response) -------------------------------------------
 
-const v1Task = (task: Task): Task => task
-
 export function v1GetFrameworks(core: AgentCore): unknown {
   return {
     frameworks: [...core.frameworks.values()].map(fw => ({ framework_info: fw.info })),
@@ -278,8 +276,8 @@ export function v1GetTasks(core: AgentCore): unknown {
   for (const fw of core.frameworks.values()) {
     for (const ex of fw.executors.values()) {
       for (const t of ex.queued.values()) queued.push(t)
-      launched.push(...[...ex.launched.values()].map(v1Task))
-      terminated.push(...[...ex.terminated.values()].map(v1Task))
+      launched.push(...ex.launched.values())
+      terminated.push(...ex.terminated.values())
     }
     completed.push(...fw.completed)
   }

@@ -23,13 +23,12 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { ActorHandle } from '../../runtime/index.js'
+import type { ActorHandle, Logger, MetricsRegistry } from '../../runtime/index.js'
 import type { AgentCore } from '../../actors/agent/index.js'
 import { decodeBytes, ExecutorID, FrameworkID, stripNulls, TaskInfo, TaskStatus, type StatusUpdate } from '../../actors/protocol/index.js'
 import { DEFAULT_MAX_BUFFERED_BYTES, RecordIoStream } from './recordio.js'
 import { acceptsJson, fieldPath } from './scheduler-api.js'
 import type { ExecutorProxyEvent, ExecutorSubscribe } from './executor-proxy.js'
-import type { Logger, MetricsRegistry } from '../../runtime/index.js'
 
 export const EXECUTOR_API_PATH = '/api/v1/executor'
 

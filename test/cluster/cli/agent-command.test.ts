@@ -1,23 +1,12 @@
 // `mesos-ts agent` serves the agent's HTTP API on --port, at the root and under /slave(1)/.
 import t from 'tap'
-import { createServer } from 'node:net'
+import { freePort } from '../../../cluster/nats-server.js'
 import { natsServerFor, natsSkipReason } from '../../runtime/support/nats-fixture.js'
 import { startCli, tempDir } from './support/cli.js'
 
-/** A port free a moment ago (the flag table wants 1-65535, so port 0 cannot be passed on). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 t.test('mesos-ts agent: /health, /state and /flags on --port', { skip: natsSkipReason }, async t => {
   const nats = await natsServerFor(t)
+  // A port free a moment ago: the flag table wants 1-65535, so 0 cannot be passed on.
   const port = await freePort()
   const workDir = tempDir(t, 'mesos-ts-agent-cli-')
   const cli = startCli(t, ['agent', `--master=${nats.url}`, `--port=${port}`, `--work_dir=${workDir}`, '--ip=127.0.0.1'])
