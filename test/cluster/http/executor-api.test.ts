@@ -11,8 +11,9 @@ const EXECUTOR_SCRIPT = fileURLToPath(new URL('./support/http-executor.mjs', imp
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64')
 const uuid = () => Buffer.alloc(16, 7).toString('base64')
 
-function executorTask(id: string, executorId: string, command = `'${process.execPath}' '${EXECUTOR_SCRIPT}'`) {
-  return { name: id, task_id: { value: id }, resources: TASK_RESOURCES, executor: { executor_id: { value: executorId }, name: `test executor ${executorId}`, command: { value: command } } }
+function executorTask(id: string, executorId: string, command = `'${process.execPath}' '${EXECUTOR_SCRIPT}'`, env: Record<string, string> = {}) {
+  const environment = { variables: Object.entries(env).map(([name, value]) => ({ name, value })) }
+  return { name: id, task_id: { value: id }, resources: TASK_RESOURCES, executor: { executor_id: { value: executorId }, name: `test executor ${executorId}`, command: { value: command, environment } } }
 }
 
 t.test('an HTTP executor subscribes, gets LAUNCH, sends UPDATEs and a MESSAGE, and the framework sees them', async t => {
@@ -49,6 +50,32 @@ t.test('an HTTP executor subscribes, gets LAUNCH, sends UPDATEs and a MESSAGE, a
   t.equal(events[1].launch.task.task_id.value, 't1')
   t.match(events[2].acknowledged, { task_id: { value: 't1' }, uuid: String })
   t.match(readFileSync(join(env.MESOS_SANDBOX, 'stderr'), 'utf8'), /Starting executor 'e1'/)
+})
+
+t.test('a subscribed executor: KILL becomes TASK_KILLED, UNKNOWN is 501, a new SUBSCRIBE replaces the stream', async t => {
+  const w = await agentWorld(t)
+  w.run(executorTask('t5', 'e5', undefined, { MODE: 'stay' }))
+  await w.waitFor('t5', 'TASK_RUNNING')
+  const ids = { framework_id: { value: w.framework.frameworkId() }, executor_id: { value: 'e5' } }
+  const unknown = await post(`${w.url}/api/v1/executor`, { ...ids, type: 'UNKNOWN' })
+  t.equal(unknown.status, 501)
+  t.match(await unknown.text(), /'UNKNOWN' is not implemented/)
+  w.framework.driver.kill('t5')
+  const killed = await w.waitFor('t5', 'TASK_KILLED')
+  t.equal(killed.source, 'SOURCE_EXECUTOR')
+
+  // The test subscribes as the executor itself: the program's stream is replaced (and ends).
+  const res = await post(`${w.url}/api/v1/executor`, { ...ids, type: 'SUBSCRIBE', subscribe: {} }, { accept: 'application/json' })
+  t.equal(res.status, 200)
+  t.equal(res.headers.get('content-type'), 'application/json')
+  const reader = res.body!.getReader()
+  const first = await reader.read()
+  const text = Buffer.from(first.value!).toString('utf8')
+  const length = Number(text.slice(0, text.indexOf('\n')))
+  const event = JSON.parse(text.slice(text.indexOf('\n') + 1, text.indexOf('\n') + 1 + length))
+  t.equal(event.type, 'SUBSCRIBED')
+  t.equal(event.subscribed.executor_info.executor_id.value, 'e5')
+  await reader.cancel()
 })
 
 t.test('an executor that never subscribes fails its task after --executor_registration_timeout', async t => {

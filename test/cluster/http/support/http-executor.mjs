@@ -1,8 +1,9 @@
 // An executor written from scratch against Mesos's v1 executor HTTP API: plain fetch and a
 // RecordIO parser, no SDK. It subscribes at MESOS_AGENT_ENDPOINT, answers each LAUNCH with
 // TASK_RUNNING (whose `data` carries the MESOS_* environment it was started with, base64 JSON)
-// then TASK_FINISHED, and exits once both are ACKNOWLEDGED, or on SHUTDOWN. Every event it gets
-// is appended to `events.json` lines in its sandbox (its cwd).
+// then TASK_FINISHED, and exits once both are ACKNOWLEDGED, or on SHUTDOWN. With MODE=stay it
+// only reports TASK_RUNNING, and answers KILL with TASK_KILLED. Every event it gets is appended
+// to `events.json` lines in its sandbox (its cwd).
 import { appendFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 
@@ -57,10 +58,13 @@ for await (const event of records(res.body)) {
     const taskId = event.launch.task.task_id
     const seen = Object.fromEntries(NAMES.map(n => [n, env[n]]))
     await update(taskId, 'TASK_RUNNING', b64(seen))
+    if (env.MODE === 'stay') continue
     await call({ type: 'MESSAGE', message: { data: b64({ hello: 'framework' }) } })
     await update(taskId, 'TASK_FINISHED')
+  } else if (event.type === 'KILL') {
+    await update(event.kill.task_id, 'TASK_KILLED')
   } else if (event.type === 'ACKNOWLEDGED') {
-    if (++acks === 2) process.exit(0)
+    if (++acks === 2 && env.MODE !== 'stay') process.exit(0)
   } else if (event.type === 'SHUTDOWN' || event.type === 'ERROR') {
     process.exit(0)
   }
