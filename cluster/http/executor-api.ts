@@ -16,7 +16,8 @@
 //   400  unknown framework ("Framework cannot be found") or executor ("Executor cannot be found")
 //   400  an executor this agent did not launch as an HTTP executor (the built-in command
 //        executor is an actor, not a program that could subscribe)
-//   403  a call other than SUBSCRIBE from an executor that has not subscribed
+//   403  a call other than SUBSCRIBE from an executor that has not subscribed, or is terminated
+//   200  SUBSCRIBE from a terminated executor: a stream of one SHUTDOWN (Mesos Slave::subscribe)
 //   200  SUBSCRIBE: the stream (SUBSCRIBED first)
 //   202  UPDATE, MESSAGE
 //   501  UNKNOWN
@@ -223,6 +224,15 @@ export function executorApiPlugin(options: ExecutorApiOptions): FastifyPluginAsy
     if ('error' in target) return answer(reply, target.error.status, target.error.message)
     const ex = target.core.frameworks.get(call.frameworkId)!.executors.get(call.executorId)!
     if (target.proxy === undefined) {
+      if (!ex.commandTask && (ex.state === 'TERMINATING' || ex.state === 'TERMINATED')) {
+        // Mesos Slave::subscribe answers a terminating executor with SHUTDOWN on its stream.
+        if (call.type !== 'SUBSCRIBE') return answer(reply, 403, `Executor '${call.executorId}' of framework ${call.frameworkId} is ${ex.state.toLowerCase()}`)
+        const stream = new RecordIoStream({ name: 'executor', log, metrics })
+        stream.write({ type: 'SHUTDOWN' })
+        stream.end()
+        metrics.counter('http/executor/responses/200').inc()
+        return reply.code(200).header('Content-Type', 'application/json').send(stream)
+      }
       return answer(reply, 400, `Executor '${call.executorId}' of framework ${call.frameworkId} was not launched as an HTTP executor: it cannot use the executor API`)
     }
     if (ex.state === 'REGISTERING' && call.type !== 'SUBSCRIBE') return answer(reply, 403, 'Executor is not subscribed')

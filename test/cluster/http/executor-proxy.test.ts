@@ -3,6 +3,9 @@
 // events, UPDATE/MESSAGE as the executor's messages, resubscription, SHUTDOWN, the program's exit,
 // and --executor_registration_timeout.
 import t from 'tap'
+import Fastify from 'fastify'
+import { silentLogger } from '../../../runtime/index.js'
+import { executorApiPlugin, resolveOnAgent } from '../../../cluster/http/executor-api.js'
 import { executorSpawner } from '../../../actors/executor/index.js'
 import { CustomExecutors, customExecutorSpawner, type ExecutorProxyEvent } from '../../../cluster/http/executor-proxy.js'
 import { agentWorld, commandTask, FRAMEWORK, runTask, type AgentWorld } from '../../actors/agent/support/harness.js'
@@ -128,8 +131,20 @@ t.test('a program that never subscribes: its tasks fail after --executor_registr
   ])
   t.ok(w.launcher.destroyed.length >= 1, 'the container was destroyed')
   t.equal(executors.size, 0)
-  // A late SUBSCRIBE finds nothing to talk to (the API answers "Executor cannot be found").
   t.equal(executors.get(w.agent.pid, 'F1', 'e1'), undefined)
+
+  // A late SUBSCRIBE (the tasks' failures not yet acknowledged, so the agent still knows the
+  // executor) gets a stream of one SHUTDOWN, as Mesos answers a terminated executor.
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(executorApiPlugin({ log: silentLogger(), metrics: w.agentRt.metrics, resolve: call => resolveOnAgent(w.ctx().core, (fw, ex) => executors.get(w.agent.pid, fw, ex), call) }))
+  const ids = { framework_id: { value: 'F1' }, executor_id: { value: 'e1' } }
+  const late = await app.inject({ method: 'POST', url: '/api/v1/executor', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ ...ids, type: 'SUBSCRIBE', subscribe: {} }) })
+  t.equal(late.statusCode, 200)
+  t.equal(late.body, '19\n{"type":"SHUTDOWN"}')
+  const message = await app.inject({ method: 'POST', url: '/api/v1/executor', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ ...ids, type: 'MESSAGE', message: { data: 'aGk=' } }) })
+  t.equal(message.statusCode, 403)
+  t.equal(message.body, "Executor 'e1' of framework F1 is terminated")
 })
 
 t.test('a program that cannot be launched fails its task at once', async t => {
