@@ -73,6 +73,9 @@ interface ProxyContext {
   registered: ExecutorRegisteredBody | undefined
 }
 
+/** Mesos DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL (src/slave/constants.hpp): HEARTBEAT events on the stream. */
+export const EXECUTOR_HEARTBEAT_INTERVAL_MS = 30 * 60_000
+
 /** Writes one v1 executor Event to the current stream (dropped while the executor is disconnected). */
 function write(context: ProxyContext, event: Record<string, unknown>): void {
   if (context.stream === undefined) {
@@ -209,6 +212,8 @@ export const executorProxyMachine = setup({
       },
     },
     subscribed: {
+      // Mesos's ResponseHeartbeater for HTTP executors: keeps idle connections through proxies.
+      after: { [EXECUTOR_HEARTBEAT_INTERVAL_MS]: { target: 'subscribed', reenter: true, actions: ({ context }) => context.stream?.write({ type: 'HEARTBEAT' }) } },
       on: {
         'http.subscribe': {
           actions: [

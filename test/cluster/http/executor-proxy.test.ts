@@ -82,6 +82,10 @@ t.test('SUBSCRIBE, LAUNCH, UPDATE, ACKNOWLEDGED, KILL, MESSAGE, resubscribe, SHU
   ])
   t.match(w.seen('ExecutorToFrameworkMessage')[0]?.body, { framework_id: { value: 'F1' }, executor_id: { value: 'e1' }, data: 'aG8=' })
 
+  // Mesos's heartbeat, every 30 minutes of a connection.
+  await w.settle(30 * 60_000)
+  t.same(s1.records.at(-1), { type: 'HEARTBEAT' })
+
   // A new connection replaces the old: SUBSCRIBED again, unacknowledged updates resent.
   const s2 = new RecordingStream()
   send({ type: 'http.subscribe', stream: s2, subscribe: { unacknowledged_updates: [{ status }] } })
