@@ -81,9 +81,13 @@ t.test('state, files, statistics and the operator API of an agent running real t
   t.equal(await status('read', `${sandbox}/stdout`, '&offset=0&length=x'), 400, 'length not a number')
   t.equal(await status('read', `${sandbox}/stdout`, '&offset=0&length=-5'), 400, 'length below -1')
   t.equal((await fetch(`${a1}/files/download?path=${encodeURIComponent(`${sandbox}/sub/file.json`)}`)).headers.get('content-type'), 'application/json')
+  writeFileSync(join(sandbox, 'big.log'), 'x'.repeat(100_000))
+  const big = await (await fetch(`${a1}/files/read?path=${encodeURIComponent(`${sandbox}/big.log`)}&offset=0`)).json()
+  t.equal(big.data.length, 16 * 4096, 'one read is capped at 16 pages, as Mesos')
+  t.equal((await (await fetch(`${a1}/files/read?path=${encodeURIComponent(`${sandbox}/big.log`)}&offset=99990&length=-1`)).json()).data, 'x'.repeat(10))
   t.same(
     (await (await fetch(`${a1}/files/browse?path=${encodeURIComponent(sandbox)}`)).json()).map((f: any) => [f.path.split('/').pop(), f.mode[0]]).filter((e: string[]) => e[0] !== 'stdout' && e[0] !== 'stderr'),
-    [['etc-link', 'l'], ['other-sandbox-stdout', 'l'], ['sub', 'd']],
+    [['big.log', '-'], ['etc-link', 'l'], ['other-sandbox-stdout', 'l'], ['sub', 'd']],
     'links are listed as links (their targets are not described)',
   )
   t.equal((await fetch(`${a1}/files/browse?path=/etc`, { method: 'POST' })).status, 405)
