@@ -109,6 +109,8 @@ t.test('state, files, statistics and the operator API of an agent running real t
   t.ok(metrics['slave/tasks_finished'] >= 1)
   t.equal(metrics['slave/tasks_running'], 1)
   t.type(metrics['slave/uptime_secs'], 'number')
+  t.match(await (await fetch(`${a1}/metrics/prometheus`)).text(), /^mesos_slave_registered 1$/m)
+  t.same(await (await fetch(`${a1}/version`)).json(), { version: '0.1.0-test' })
   for (const path of ['/state', '/flags', '/health', '/metrics/snapshot', '/monitor/statistics']) {
     const res = await fetch(`${a1}${path}`, { method: 'POST' })
     t.equal(res.status, 405, `POST ${path}: 405`)
