@@ -1,9 +1,15 @@
 // The embedded cluster (`mesos-ts local`, tests, benchmarks): a master and N agents in one
 // process. On the in-process bus by default; on NATS when given servers, so that other
 // processes (frameworks, more agents) can join.
+//
+// HTTP: the agents have no port of their own. As in Mesos's local mode (one libprocess for
+// master and agents), agent N's endpoints are served by the master's server under `/slave(N)/`
+// (`agentPlugins()`), and `/api/v1/executor` at the root reaches whichever agent runs the
+// executor a call names; custom executors get the master's `host:port` as MESOS_AGENT_ENDPOINT
+// (`setAgentEndpoint`).
 import { mkdirSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   LocalBus,
   LocalTransport,
@@ -19,10 +25,15 @@ import {
 } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
 import { MASTER_VERSION, masterMachine, type MasterCore, type MasterOptions } from '../actors/master/index.js'
-import { agentMachine, defaultAgentResources, parseAttributes, type AgentFlags } from '../actors/agent/index.js'
+import { agentMachine, defaultAgentResources, parseAttributes, PosixProcessLauncher, type AgentContext, type AgentCore, type AgentFlags } from '../actors/agent/index.js'
 import { executorSpawner } from '../actors/executor/index.js'
+import type { FastifyPluginAsync } from 'fastify'
 import { MASTER_PID } from './node-names.js'
 import type { MasterHttpDeps } from './http/master-http-deps.js'
+import type { AgentHttpDeps } from './http/agent-http-deps.js'
+import { agentPrefix, agentRoutes } from './http/agent-server.js'
+import { executorApiPlugin, ExecutorCallError, resolveOnAgent } from './http/executor-api.js'
+import { CustomExecutors, customExecutorSpawner } from './http/executor-proxy.js'
 
 export interface LocalClusterOptions {
   numAgents: number
@@ -53,7 +64,12 @@ export class LocalCluster {
   readonly masterPid: Pid = MASTER_PID
   readonly agentPids: Pid[] = []
   readonly bus: LocalBus | undefined
+  /** The HTTP (custom) executors of every agent here. */
+  readonly executors: CustomExecutors
+  /** Each agent's process launcher (command agents), by agent index - 1. */
+  readonly launchers: Array<PosixProcessLauncher | undefined> = []
   private master!: MasterCore
+  private agentEndpoint: string | undefined
 
   private constructor(
     readonly options: LocalClusterOptions,
@@ -61,8 +77,10 @@ export class LocalCluster {
     readonly agentRuntime: Runtime,
     private readonly agents: ActorHandle[],
     bus: LocalBus | undefined,
+    executors: CustomExecutors,
   ) {
     this.bus = bus
+    this.executors = executors
   }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -80,11 +98,17 @@ export class LocalCluster {
 
     const host = osHostname()
     const attributes = options.attributes ? parseAttributes(options.attributes) : []
-    const spawnExecutor = executorSpawner(agentRuntime)
+    const executors = new CustomExecutors()
+    let cluster: LocalCluster | undefined
+    const spawnExecutor = customExecutorSpawner(agentRuntime, executorSpawner(agentRuntime), { executors, endpointFor: () => cluster?.agentEndpoint })
     const agents: ActorHandle[] = []
+    const launchers: Array<PosixProcessLauncher | undefined> = []
     for (let i = 1; i <= options.numAgents; i++) {
-      const workDir = join(options.workDir, 'agents', String(i))
+      // Absolute, so that sandbox paths in /state work in /files/browse?path= from anywhere.
+      const workDir = join(resolve(options.workDir), 'agents', String(i))
       mkdirSync(workDir, { recursive: true })
+      const launcher = (options.executor ?? 'command') === 'command' ? new PosixProcessLauncher() : undefined
+      launchers.push(launcher)
       agents.push(
         agentRuntime.spawn(agentMachine, {
           name: `agent-${i}`,
@@ -95,11 +119,13 @@ export class LocalCluster {
             executor: options.executor ?? 'command',
             spawnExecutor,
             flags: options.agentFlags,
+            ...(launcher ? { launcher } : {}),
           },
         }),
       )
     }
-    const cluster = new LocalCluster(options, masterRuntime, agentRuntime, agents, bus)
+    cluster = new LocalCluster(options, masterRuntime, agentRuntime, agents, bus, executors)
+    cluster.launchers.push(...launchers)
     cluster.agentPids.push(...agents.map(a => a.pid))
     cluster.master = core!
     return cluster
@@ -125,6 +151,61 @@ export class LocalCluster {
       startedAt: settings.startedAt ?? Date.now(),
       version: settings.version ?? MASTER_VERSION,
     }
+  }
+
+  /** Agent `index`'s state (1-based, as in `/slave(N)/`), undefined once it has stopped. */
+  agentCore(index: number): AgentCore | undefined {
+    const handle = this.agents[index - 1]
+    return handle?.alive ? (handle.getSnapshot().context as AgentContext).core : undefined
+  }
+
+  /** MESOS_AGENT_ENDPOINT (`host:port`) for custom executors started from now on. */
+  setAgentEndpoint(endpoint: string | undefined): void {
+    this.agentEndpoint = endpoint
+  }
+
+  /** What agent `index`'s HTTP routes need (1-based). */
+  agentHttpDeps(index: number, settings: { flags?: Record<string, string>; version?: string; log?: Logger; startedAt?: number } = {}): AgentHttpDeps {
+    const launcher = this.launchers[index - 1]
+    return {
+      runtime: this.agentRuntime,
+      agentPid: this.agentPids[index - 1]!,
+      core: () => this.agentCore(index),
+      workDir: join(resolve(this.options.workDir), 'agents', String(index)),
+      flags: settings.flags ?? {},
+      log: settings.log ?? this.options.logger ?? silentLogger(),
+      startedAt: settings.startedAt ?? Date.now(),
+      version: settings.version ?? MASTER_VERSION,
+      executors: this.executors,
+      ...(launcher ? { processGroups: (containerId: string) => launcher.processGroups(containerId) } : {}),
+    }
+  }
+
+  /**
+   * Every agent's routes for the master's server: agent N under `/slave(N)`, and the executor
+   * API at the root, for executors whose MESOS_AGENT_ENDPOINT is this server.
+   */
+  agentPlugins(settings: Parameters<LocalCluster['agentHttpDeps']>[1] = {}): Array<{ plugin: FastifyPluginAsync; prefix?: string }> {
+    const plugins: Array<{ plugin: FastifyPluginAsync; prefix?: string }> = this.agents.map((_a, i) => ({ plugin: agentRoutes(this.agentHttpDeps(i + 1, settings)), prefix: agentPrefix(i + 1) }))
+    const log = settings.log ?? this.options.logger ?? silentLogger()
+    plugins.push({
+      plugin: executorApiPlugin({
+        log: log.child({ component: 'executor-api' }),
+        metrics: this.agentRuntime.metrics,
+        resolve: call => {
+          // The agent whose proxy it is; else Mesos's lookups on an agent that has the framework.
+          const owners = this.agentPids.map((pid, i) => ({ i: i + 1, proxy: this.executors.get(pid, call.frameworkId, call.executorId) })).filter(o => o.proxy)
+          if (owners.length > 1) {
+            const where = owners.map(o => `${agentPrefix(o.i)}/api/v1/executor`).join(' or ')
+            return { error: new ExecutorCallError(400, `Executor '${call.executorId}' of framework ${call.frameworkId} runs on ${owners.length} agents of this process: call ${where}`) }
+          }
+          const index = owners[0]?.i ?? this.agentPids.findIndex((_p, i) => this.agentCore(i + 1)?.frameworks.has(call.frameworkId)) + 1
+          const pid = this.agentPids[index - 1]
+          return resolveOnAgent(index > 0 ? this.agentCore(index) : this.agentCore(1), (fw, ex) => (pid ? this.executors.get(pid, fw, ex) : undefined), call)
+        },
+      }),
+    })
+    return plugins
   }
 
   /** Resolves once every agent of this cluster is registered with the master. */

@@ -47,6 +47,8 @@ export interface ExecutorRecord {
   readonly terminated: Map<string, Task>
   everSentTask: boolean
   shutdownTimer: unknown
+  /** A custom executor's --executor_registration_timeout, until it registers. */
+  registrationTimer?: unknown
 }
 
 export interface FrameworkRecord {
@@ -115,6 +117,13 @@ const TERMINAL_COUNTERS: Partial<Record<TaskState, string>> = {
 
 function partitionAware(info: FrameworkInfo | undefined): boolean {
   return (info?.capabilities ?? []).some(c => c.type === 'PARTITION_AWARE')
+}
+
+/** Mesos's Duration text for whole units: 60000 -> `1mins`, 1500 -> `1.5secs`. */
+function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}mins`
+  if (ms >= 1000) return `${ms / 1000}secs`
+  return `${ms}ms`
 }
 
 function nanosToMs(d: { nanoseconds: number } | undefined): number | undefined {
@@ -472,11 +481,7 @@ export class AgentCore {
       return
     }
     const kind = this.options.executor
-    if (kind === 'command' && task.executor !== undefined) {
-      // Custom executors need the executor SDK and a way to start its process: not yet.
-      return this.rejectTask(fw, task, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `this agent runs command tasks only: task ${task.task_id.value} names executor '${task.executor.executor_id.value}', and custom executors are not supported yet`)
-    }
-    if (kind === 'command' && (task.command?.value === undefined || task.command.value === '')) {
+    if (kind === 'command' && task.executor === undefined && (task.command?.value === undefined || task.command.value === '')) {
       return this.rejectTask(fw, task, 'TASK_ERROR', 'REASON_TASK_INVALID', `task ${task.task_id.value} has no command to run`)
     }
     const executorInfo = this.executorInfoFor(fw, task)
@@ -566,6 +571,9 @@ export class AgentCore {
     const agentId = this.agentId!
     const executorId = info.executor_id.value
     const containerId = newContainerId(opts.random)
+    // A task naming its own executor on a command agent runs that executor's program, which
+    // speaks the v1 executor HTTP API (Mesos's custom executors).
+    const kind = opts.executor === 'command' && task.executor !== undefined ? 'custom' : opts.executor
     let sandbox: string | undefined
     let metaDir: string | undefined
     if (opts.executor === 'command') {
@@ -611,12 +619,13 @@ export class AgentCore {
       env.MESOS_SANDBOX = sandbox
     }
     try {
-      ex.handle = opts.spawnExecutor(opts.executor, {
+      ex.handle = opts.spawnExecutor(kind, {
         agentPid: this.port.self,
         agentId,
         frameworkId: fw.id,
         executorId,
         containerId,
+        info,
         sandbox,
         metaDir,
         env,
@@ -630,6 +639,18 @@ export class AgentCore {
       return `failed to start executor '${executorId}': ${(err as Error).message}`
     }
     this.linkExecutor(ex)
+    if (kind === 'custom') {
+      // Mesos Slave::registerExecutorTimeout: a program that never subscribes is destroyed.
+      const timeoutMs = opts.flags.executorRegistrationTimeoutMs
+      ex.registrationTimer = this.port.clock.setTimeout(() => {
+        ex.registrationTimer = undefined
+        if (ex.state !== 'REGISTERING') return
+        const message = `Executor did not register within ${formatDuration(timeoutMs)}`
+        this.port.log.warn({ executor: ex.id, framework: fw.id }, `terminating executor '${ex.id}' of framework ${fw.id}: it did not register within ${formatDuration(timeoutMs)}`)
+        ex.handle?.stop()
+        this.executorTerminated(fw, ex, message, { state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_REGISTRATION_TIMEOUT', message })
+      }, timeoutMs)
+    }
     return ex
   }
 
@@ -661,6 +682,10 @@ export class AgentCore {
       return
     }
     ex.state = 'RUNNING'
+    if (ex.registrationTimer !== undefined) {
+      this.port.clock.clearTimeout(ex.registrationTimer)
+      ex.registrationTimer = undefined
+    }
     this.port.send(from, 'ExecutorRegistered', {
       executor_info: ex.info,
       framework_id: { value: fw.id },
@@ -777,13 +802,20 @@ export class AgentCore {
     }
   }
 
-  /** Mesos Slave::executorTerminated: the executor's unfinished tasks fail, its container goes. */
-  private executorTerminated(fw: FrameworkRecord, ex: ExecutorRecord, why: string): void {
+  /**
+   * Mesos Slave::executorTerminated: the executor's unfinished tasks fail, its container goes.
+   * `failure` overrides the tasks' state and message (e.g. a registration timeout).
+   */
+  private executorTerminated(fw: FrameworkRecord, ex: ExecutorRecord, why: string, failure?: { state: TaskState; reason: TaskStatusReason; message: string }): void {
     if (ex.state === 'TERMINATED') return
     ex.state = 'TERMINATED'
     if (ex.shutdownTimer !== undefined) {
       this.port.clock.clearTimeout(ex.shutdownTimer)
       ex.shutdownTimer = undefined
+    }
+    if (ex.registrationTimer !== undefined) {
+      this.port.clock.clearTimeout(ex.registrationTimer)
+      ex.registrationTimer = undefined
     }
     this.options.launcher?.destroy(ex.containerId)
     this.count('slave/executors_terminated')
@@ -792,7 +824,10 @@ export class AgentCore {
       // Command executors' tasks FAIL (Mesos); others' tasks are GONE (LOST if not partition-aware).
       const state: TaskState = ex.commandTask ? 'TASK_FAILED' : partitionAware(fw.info) ? 'TASK_GONE' : 'TASK_LOST'
       for (const taskId of unfinished) {
-        this.sendAgentUpdate(this.agentUpdate(fw.id, taskId, state, `Executor ${why}`, 'REASON_EXECUTOR_TERMINATED', ex.id))
+        const update = failure
+          ? this.agentUpdate(fw.id, taskId, failure.state, failure.message, failure.reason, ex.id)
+          : this.agentUpdate(fw.id, taskId, state, `Executor ${why}`, 'REASON_EXECUTOR_TERMINATED', ex.id)
+        this.sendAgentUpdate(update)
       }
     } else {
       for (const taskId of unfinished) {
@@ -907,6 +942,7 @@ export class AgentCore {
     for (const fw of this.frameworks.values()) {
       for (const ex of fw.executors.values()) {
         if (ex.shutdownTimer !== undefined) this.port.clock.clearTimeout(ex.shutdownTimer)
+        if (ex.registrationTimer !== undefined) this.port.clock.clearTimeout(ex.registrationTimer)
         if (ex.handle?.linked) ex.handle.stop()
         this.options.launcher?.destroy(ex.containerId)
       }

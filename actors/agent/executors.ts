@@ -2,15 +2,17 @@
 // runtime handle (it only has its port), so whoever builds the agent passes a SpawnExecutor.
 // actors/executor/spawn-executor.ts has the default one (`executorSpawner(runtime)`).
 import type { Pid } from '../../runtime/index.js'
-import type { FrameworkInfo, TaskInfo, TaskState } from '../protocol/index.js'
+import type { ExecutorInfo, FrameworkInfo, TaskInfo, TaskState } from '../protocol/index.js'
 import type { ProcessLauncher } from './process-launcher.js'
 import type { RandomSource } from './ids.js'
 
 /**
  * `command`: Mesos's built-in command executor, real processes. `emulated`: tasks "run" for the
- * time their labels say, no process is started (benchmarks and simulation only).
+ * time their labels say, no process is started (benchmarks and simulation only). `custom`: the
+ * program of a task's ExecutorInfo, which talks to the agent over the v1 executor HTTP API (the
+ * cluster layer spawns it; command agents use it for tasks that name an executor).
  */
-export type ExecutorKind = 'command' | 'emulated'
+export type ExecutorKind = 'command' | 'emulated' | 'custom'
 
 /** Everything an executor needs from its agent to start (Mesos passes these in the environment). */
 export interface ExecutorLaunch {
@@ -19,6 +21,8 @@ export interface ExecutorLaunch {
   frameworkId: string
   executorId: string
   containerId: string
+  /** The executor's ExecutorInfo (a custom executor's command is in it). */
+  info?: ExecutorInfo
   /** The run's sandbox (command executors; absent for emulated ones, which write nothing). */
   sandbox?: string
   /** The run's meta directory (forked.pid, exit.status). */

@@ -16,6 +16,11 @@ export interface AgentFlags {
    * its container is destroyed, and the kill grace period of tasks that set no kill policy.
    */
   executorShutdownGracePeriodMs: number
+  /**
+   * Mesos `--executor_registration_timeout` (1 min): a custom executor that has not subscribed by
+   * then is destroyed and its tasks fail.
+   */
+  executorRegistrationTimeoutMs: number
   /** Mesos STATUS_UPDATE_RETRY_INTERVAL_MIN/MAX (10 s, 10 min). */
   statusUpdateRetryMinMs: number
   statusUpdateRetryMaxMs: number
@@ -28,6 +33,7 @@ export const DEFAULT_AGENT_FLAGS: Readonly<AgentFlags> = Object.freeze({
   registrationRetryMaxMs: 60_000,
   masterPingTimeoutMs: 75_000,
   executorShutdownGracePeriodMs: 5_000,
+  executorRegistrationTimeoutMs: 60_000,
   statusUpdateRetryMinMs: 10_000,
   statusUpdateRetryMaxMs: 600_000,
   maxCompletedTasksPerFramework: 1_000,

@@ -80,6 +80,8 @@ export interface ProcessLauncher {
    * is returned too: it reports its recorded exit at once.
    */
   recover?(spec: RecoverSpec, clock: Clock): LaunchedProcess | string
+  /** The process groups (their leaders' pids) the container has now, for resource usage. */
+  processGroups?(containerId: string): number[]
 }
 
 /** strsignal(3) texts on Linux, which Mesos's WSTRINGIFY puts in "terminated with signal ...". */
@@ -269,7 +271,7 @@ class PosixProcess implements LaunchedProcess {
 
 /** The real launcher: POSIX sessions and process groups, files for stdout and stderr. */
 export class PosixProcessLauncher implements ProcessLauncher {
-  private readonly containers = new Map<string, Set<{ destroy(): void }>>()
+  private readonly containers = new Map<string, Set<{ destroy(): void; readonly pgid: number }>>()
 
   launch(spec: LaunchSpec): LaunchedProcess {
     const { sandbox, command, env } = spec
@@ -343,7 +345,11 @@ export class PosixProcessLauncher implements ProcessLauncher {
     return proc
   }
 
-  private forget(containerId: string, proc: { destroy(): void }): void {
+  processGroups(containerId: string): number[] {
+    return [...(this.containers.get(containerId) ?? [])].map(p => p.pgid)
+  }
+
+  private forget(containerId: string, proc: { destroy(): void; readonly pgid: number }): void {
     const set = this.containers.get(containerId)
     if (!set) return
     set.delete(proc)

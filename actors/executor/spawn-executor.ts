@@ -32,6 +32,11 @@ export function executorSpawner(runtime: Runtime): SpawnExecutor {
       const pid = host.pid
       return { pid, linked: false, stop: () => {} }
     }
+    if (kind === 'custom') {
+      // The program of an ExecutorInfo talks to its agent over HTTP (cluster/http's
+      // customExecutorSpawner wraps this one where an agent serves the executor API).
+      throw new LaunchError(`custom executor '${launch.executorId}' needs the v1 executor HTTP API, which this agent's process does not serve`)
+    }
     if (!launch.launcher || launch.sandbox === undefined) throw new LaunchError('a command executor needs a launcher and a sandbox')
     const handle = runtime.spawn(commandExecutorMachine, {
       name: nextName(runtime),

@@ -39,7 +39,10 @@ export const command: CommandModule<'local'> = {
           minAllocatableResources: flags.min_allocatable_resources,
           port: flags.port,
         },
-        agentFlags: { executorShutdownGracePeriodMs: millis(flags.executor_shutdown_grace_period, 5000) },
+        agentFlags: {
+          executorShutdownGracePeriodMs: millis(flags.executor_shutdown_grace_period, 5000),
+          executorRegistrationTimeoutMs: millis(flags.executor_registration_timeout, 60_000),
+        },
       })
     } catch (err) {
       await nats?.stop()
@@ -50,7 +53,9 @@ export const command: CommandModule<'local'> = {
     await cluster.waitForAgents()
     let http: RunningMasterServer
     try {
-      http = await startMasterServer(cluster.httpDeps({ flags: flagsAsText(flags), version: version(), log: ctx.log }), { port: flags.port, host: flags.ip })
+      const settings = { flags: flagsAsText(flags), version: version(), log: ctx.log }
+      // Agent N's endpoints under /slave(N)/ on this port (see local-cluster.ts).
+      http = await startMasterServer(cluster.httpDeps(settings), { port: flags.port, host: flags.ip }, { plugins: cluster.agentPlugins(settings) })
     } catch (err) {
       await cluster.stop()
       await nats?.stop()
@@ -59,9 +64,11 @@ export const command: CommandModule<'local'> = {
       if (code === 'EACCES') throw new CommandError(`not allowed to listen on port ${flags.port}: pick one above 1023 with --port`)
       throw err
     }
+    cluster.setAgentEndpoint(`${flags.ip && flags.ip !== '0.0.0.0' ? flags.ip : '127.0.0.1'}:${http.port}`)
     const lines = [
       `mesos-ts local: master and ${flags.num_agents} agent(s) running (executor: ${flags.executor}).`,
       `  HTTP (state, metrics, operator and scheduler APIs): http://${flags.hostname ?? 'localhost'}:${http.port}/master/state`,
+      `  agents' HTTP (state, sandbox files, executor API): http://${flags.hostname ?? 'localhost'}:${http.port}/slave(<i>)/state`,
       `  sandboxes: ${join(flags.work_dir, 'agents', '<i>', 'slaves', '<agent>', 'frameworks', '<framework>', 'executors', '<task>', 'runs', 'latest')}/{stdout,stderr}`,
     ]
     if (servers) {
@@ -74,8 +81,9 @@ export const command: CommandModule<'local'> = {
     ctx.stdout.write(`${lines.join('\n')}\n`)
     await untilAborted(ctx.signal)
     ctx.log.info('stopping the local cluster')
-    await http.close()
+    // The agents first: their HTTP executors hear SHUTDOWN and send their last updates over HTTP.
     await cluster.stop()
+    await http.close()
     await nats?.stop()
     return 0
   },

@@ -30,6 +30,8 @@ export interface MasterServerOptions {
   operator?: OperatorApiOptions
   /** Skip the scheduler API plugin even when its file exists (tests of this server alone). */
   withoutSchedulerApi?: boolean
+  /** More routes on this server (`mesos-ts local` serves its agents under `/slave(N)/`). */
+  plugins?: ReadonlyArray<{ plugin: FastifyPluginAsync; prefix?: string }>
 }
 
 type Handler = (core: MasterCore, request: FastifyRequest, reply: FastifyReply) => unknown
@@ -148,6 +150,7 @@ export async function buildMasterServer(deps: MasterHttpDeps, options: MasterSer
     if (schedulerApi) await app.register(schedulerApi(deps))
     else deps.log.warn('the v1 scheduler API (cluster/http/scheduler-api.ts) is not in this build: /api/v1/scheduler answers 404')
   }
+  for (const { plugin, prefix } of options.plugins ?? []) await app.register(plugin, prefix === undefined ? {} : { prefix })
   return app
 }
 

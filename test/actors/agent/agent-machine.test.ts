@@ -223,7 +223,7 @@ t.test('custom executors and task groups are refused with a clear status', async
   w.fromMaster('RunTaskGroup', { framework: FRAMEWORK, framework_id: { value: 'F1' }, executor: { executor_id: { value: 'e2' } }, task_group: { tasks: [commandTask('g1', 'true')] } })
   await w.settle()
   const [a, b] = updates(w)
-  t.match(a.status, { task_id: { value: 't1' }, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: /custom executors are not supported/ })
+  t.match(a.status, { task_id: { value: 't1' }, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: /custom executor 'e1' needs the v1 executor HTTP API/ })
   ack(w, a)
   await w.settle()
   t.match(updates(w).find(u => u.status.task_id.value === 'g1')?.status, { state: 'TASK_ERROR', reason: 'REASON_TASK_GROUP_INVALID', message: /task groups/ })

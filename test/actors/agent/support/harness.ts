@@ -17,6 +17,7 @@ import {
   type ProcessLauncher,
   type RecoveredState,
   type RecoverSpec,
+  type SpawnExecutor,
 } from '../../../../actors/agent/index.js'
 import { executorSpawner } from '../../../../actors/executor/index.js'
 
@@ -117,9 +118,17 @@ export interface AgentWorld {
   close(): Promise<void>
 }
 
-export async function agentWorld(
-  options: { executor?: 'command' | 'emulated'; flags?: Partial<AgentFlags>; seed?: number; checkpoint?: CheckpointStore; launcher?: FakeLauncher } = {},
-): Promise<AgentWorld> {
+export interface AgentWorldOptions {
+  executor?: 'command' | 'emulated'
+  flags?: Partial<AgentFlags>
+  seed?: number
+  checkpoint?: CheckpointStore
+  launcher?: FakeLauncher
+  /** How executors start (default: actors/executor's executorSpawner on the agent's runtime). */
+  spawnExecutor?: (runtime: Runtime) => SpawnExecutor
+}
+
+export async function agentWorld(options: AgentWorldOptions = {}): Promise<AgentWorld> {
   const clock = new SimClock()
   const net = new SimNetwork({ seed: options.seed ?? 7, clock })
   const mk = (node: string) => {
@@ -144,7 +153,7 @@ export async function agentWorld(
         info: { hostname: 'h1', resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 4 } }] },
         workDir,
         executor: options.executor ?? 'command',
-        spawnExecutor: executorSpawner(rt),
+        spawnExecutor: options.spawnExecutor ? options.spawnExecutor(rt) : executorSpawner(rt),
         launcher: o.launcher,
         random: () => prng.next(),
         flags: options.flags,
