@@ -8,12 +8,15 @@ import type { ProtocolEvent } from '../protocol/index.js'
 import { MasterCore, type AllocatorLink, type MasterTimerEvent } from './master-core.js'
 import { DEFAULT_MASTER_OPTIONS, type MasterOptions } from './master-options.js'
 import type { OperatorEvent, OperatorResultBody } from './operator.js'
+import type { RegistryLink } from './registry.js'
 
 export interface MasterInput {
   port: ActorPort
   options?: Partial<MasterOptions>
   /** Called once the core exists, so in-process readers (HTTP state, tests) can reach it. */
   onCore?: (core: MasterCore) => void
+  /** The persistent registry, fenced and loaded for this term (absent: nothing persists). */
+  registry?: RegistryLink
 }
 
 interface MasterContext {
@@ -51,6 +54,7 @@ type MasterEvent =
   | ExitedEvent
   | MasterTimerEvent
   | { type: 'master.offers'; offers: AllocatorOffer[] }
+  | { type: 'master.registryWritten'; then: () => void }
   | OperatorEvent
 
 /** Adapts the allocator child actor to the calls MasterCore makes. */
@@ -99,7 +103,8 @@ export const masterMachine = setup({
       },
     })
     const schedule = (event: MasterTimerEvent, delayMs: number): unknown => input.port.clock.setTimeout(() => self.send(event), delayMs)
-    const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule)
+    const deliver = (then: () => void): void => self.send({ type: 'master.registryWritten', then })
+    const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule, input.registry, deliver)
     input.onCore?.(core)
     return { core, options, port: input.port }
   },
@@ -127,6 +132,8 @@ export const masterMachine = setup({
         exited: { actions: ({ context, event }) => context.core.exited(event.pid) },
         'master.frameworkFailoverTimeout': { actions: ({ context, event }) => context.core.frameworkFailoverTimeout(event.frameworkId) },
         'master.offers': { actions: ({ context, event }) => context.core.offer(event.offers) },
+        'master.registryWritten': { actions: ({ event }) => event.then() },
+        'master.agentReregisterTimeout': { actions: ({ context }) => context.core.agentReregisterTimeout() },
         OperatorUpdateWeights: { actions: ({ context, event }) => answer(context.port, event, context.core.updateWeights(event.body)) },
         OperatorUpdateQuota: { actions: ({ context, event }) => answer(context.port, event, context.core.updateQuota(event.body)) },
         OperatorReserveResources: { actions: ({ context, event }) => answer(context.port, event, context.core.reserveResources(event.body)) },
