@@ -2,6 +2,7 @@
 // embedded `local` cluster and the simulation, where masters of successive terms share one
 // instance (as they share the KV bucket), so a crashed master's registry survives it. Switches
 // make it fail or hang, to test what the master does then.
+import type { Clock } from '../../runtime/index.js'
 import { FENCE_KEY, RegistryFencedError, type RegistryEntry, type RegistryFence, type RegistryStore, type RegistryWrite } from './registry-store.js'
 
 export class MemoryRegistryStore implements RegistryStore {
@@ -13,6 +14,9 @@ export class MemoryRegistryStore implements RegistryStore {
   readonly stats = { batches: 0, writes: 0 }
   readonly entries = new Map<string, Uint8Array>()
   private fenceRevision = 0
+
+  /** With a clock, each write takes `latencyMs` of its time (a round trip to the KV store). */
+  constructor(private readonly latency?: { clock: Clock; latencyMs: number }) {}
 
   private check(): void {
     if (!this.available) throw new Error('registry store unavailable')
@@ -31,6 +35,7 @@ export class MemoryRegistryStore implements RegistryStore {
   async write(batch: readonly RegistryWrite[], fence: RegistryFence): Promise<void> {
     this.check()
     if (this.hang) return new Promise(() => {})
+    if (this.latency) await new Promise<void>(resolve => this.latency!.clock.setTimeout(() => resolve(), this.latency!.latencyMs))
     if (fence.revision !== this.fenceRevision) throw new RegistryFencedError(fence.epoch, `fence revision ${this.fenceRevision}, expected ${fence.revision}`)
     fence.revision = ++this.fenceRevision
     this.stats.batches++
