@@ -13,8 +13,8 @@ export interface JetStreamRegistryOptions {
   replicas?: number
 }
 
-/** Puts in flight at once: enough to pipeline a batch of 10,000 agents, bounded so a huge batch does not flood the connection. */
-const WINDOW = 512
+/** Puts in flight at once: enough to pipeline a batch of 10,000 agents, bounded so a huge batch does not flood the server. */
+const WINDOW = 128
 
 function isConflict(err: unknown): boolean {
   return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)

@@ -16,6 +16,7 @@ import {
   type RegistryStore,
 } from '../actors/master/index.js'
 import { LeaderElection, type LeaderInfo } from '../actors/master/leader-election.js'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { JetStreamLeaseStore } from './jetstream-lease-store.js'
 import { JetStreamRegistryStore, registryBucket } from './jetstream-registry-store.js'
 import { leaseBucket } from './lease-detector.js'
@@ -52,6 +53,7 @@ export class MasterContender {
     readonly masterPid: Pid,
     private readonly o: ContenderOptions,
     private readonly registry: RegistryStore,
+    private readonly registryConnection: NatsConnection | undefined,
   ) {}
 
   static async start(o: ContenderOptions): Promise<MasterContender> {
@@ -61,17 +63,22 @@ export class MasterContender {
     runtime.registerMessages(ProtocolMessages)
     let registry = o.registryStore
     if (!registry && o.registry === 'in_memory') registry = new MemoryRegistryStore()
+    let registryConnection: NatsConnection | undefined
     if (!registry) {
       try {
-        registry = await JetStreamRegistryStore.open(transport.connection, { bucket: registryBucket(o.prefix), replicas: o.replicas })
+        // Its own connection: the server ingests one connection's publishes in order, so a lease
+        // refresh queued behind a batch of 10,000 registry puts could arrive after the lease expired.
+        registryConnection = await connect({ servers: o.servers, name: `mesos-ts master ${node} registry` })
+        registry = await JetStreamRegistryStore.open(registryConnection, { bucket: registryBucket(o.prefix), replicas: o.replicas })
       } catch (err) {
+        await registryConnection?.close()
         await runtime.close()
         throw new ContenderError(
           `cannot open the registry in NATS JetStream KV (${(err as Error).message}): start nats-server with JetStream (-js; 'mesos-ts nats' does), or run a single master with --registry=in_memory`,
         )
       }
     }
-    const contender = new MasterContender(runtime, `master@${node}`, o, registry)
+    const contender = new MasterContender(runtime, `master@${node}`, o, registry, registryConnection)
     if (o.registry === 'in_memory') {
       await contender.lead(0)
       contender.leaderInfo = { pid: contender.masterPid, hostname: o.hostname, port: o.port }
@@ -178,5 +185,6 @@ export class MasterContender {
     if (this.election) await this.election.stop()
     else this.handle?.stop()
     await this.runtime.close()
+    await this.registryConnection?.close()
   }
 }

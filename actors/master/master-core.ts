@@ -945,15 +945,22 @@ export class MasterCore {
     if (this.operator.goneAgents.has(agentId)) return ok()
     const agent = this.agents.get(agentId)
     if (!agent && !this.removedAgents.has(agentId)) return fail('NOT_FOUND', `Agent '${agentId}' not found`)
-    this.operator.goneAgents.set(agentId, this.port.now())
-    this.removedAgents.delete(agentId)
-    if (agent) {
-      const message = 'Agent has been marked gone'
-      this.port.send(agent.pid, 'ShutdownAgent', { message })
-      this.port.metrics.counter('master/slave_removals').inc()
-      this.removeAgent(agent, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
-    }
-    this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
+    const now = this.port.now()
+    // An unreachable agent's AgentInfo is not kept in memory; a gone agent is never readmitted, so only its id matters.
+    const entry = agent ? agentEntryOf(agent) : { id: agentId, info: { hostname: '' }, pid: '', version: '', registered_at: now }
+    this.persist(undefined, [encodeEntry('agents', agentId, { ...entry, gone_at: now })], `marking agent ${agentId} gone`, () => {
+      if (this.operator.goneAgents.has(agentId)) return
+      this.operator.goneAgents.set(agentId, now)
+      this.removedAgents.delete(agentId)
+      const current = this.agents.get(agentId)
+      if (current) {
+        const message = 'Agent has been marked gone'
+        this.port.send(current.pid, 'ShutdownAgent', { message })
+        this.port.metrics.counter('master/slave_removals').inc()
+        this.removeAgent(current, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
+      }
+      this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
+    })
     return ok()
   }
 
