@@ -840,14 +840,14 @@ export class MasterCore {
   }
 
   /** UPDATE_WEIGHTS: stored and handed to the allocator (Mesos `weights_handler.cpp`). */
-  updateWeights(body: UpdateWeightsBody): OperatorResultBody {
+  updateWeights(body: UpdateWeightsBody): OperatorResultBody | Promise<OperatorResultBody> {
     const error = validateWeights(body)
     if (error) return fail('BAD_REQUEST', error)
     const infos = (body.weight_infos ?? []).map(w => ({ role: w.role!, weight: w.weight }))
     // Nothing to change: the allocator is not disturbed (its weight update re-sorts roles).
     if (infos.length === 0) return ok()
     const writes = infos.map(w => (w.weight === 1 ? deleteEntry('weights', w.role) : encodeEntry('weights', w.role, w)))
-    this.persist(undefined, writes, 'updating weights', () => {
+    return this.persistForOperator(writes, 'updating weights', () => {
       for (const w of infos) {
         if (w.weight === 1) this.operator.weights.delete(w.role)
         else this.operator.weights.set(w.role, w.weight)
@@ -855,7 +855,6 @@ export class MasterCore {
       this.allocator.updateWeights?.(infos)
       this.port.log.info({ weights: infos }, `operator updated the weights of ${infos.map(w => `${w.role}=${w.weight}`).join(', ')}`)
     })
-    return ok()
   }
 
   /**
@@ -863,7 +862,7 @@ export class MasterCore {
    * no guarantees and no limits removes it. Without `force`, the sum of guarantees must fit
    * in the cluster's total.
    */
-  updateQuota(body: UpdateQuotaBody): OperatorResultBody {
+  updateQuota(body: UpdateQuotaBody): OperatorResultBody | Promise<OperatorResultBody> {
     const configs = parseQuotaConfigs(body)
     if (typeof configs === 'string') return fail('BAD_REQUEST', configs)
     if (!body.force) {
@@ -883,7 +882,7 @@ export class MasterCore {
         ? deleteEntry('quota', c.role)
         : encodeEntry('quota', c.role, { role: c.role, guarantees: Object.fromEntries(c.guarantees), limits: Object.fromEntries(c.limits) }),
     )
-    this.persist(undefined, writes, 'updating quota', () => {
+    return this.persistForOperator(writes, 'updating quota', () => {
       for (const c of configs) {
         if (c.guarantees.size === 0 && c.limits.size === 0) this.operator.quotas.delete(c.role)
         else this.operator.quotas.set(c.role, c)
@@ -891,7 +890,6 @@ export class MasterCore {
       }
       this.port.log.info({ roles: configs.map(c => c.role) }, `operator updated the quota of ${configs.map(c => c.role).join(', ') || 'no role'}`)
     })
-    return ok()
   }
 
   reserveResources(body: ReserveBody): OperatorResultBody {
@@ -941,14 +939,14 @@ export class MasterCore {
    * tasks become TASK_GONE_BY_OPERATOR (TASK_LOST for frameworks that are not partition aware),
    * and it is refused if it tries to reregister.
    */
-  markAgentGone(agentId: string): OperatorResultBody {
+  markAgentGone(agentId: string): OperatorResultBody | Promise<OperatorResultBody> {
     if (this.operator.goneAgents.has(agentId)) return ok()
     const agent = this.agents.get(agentId)
     if (!agent && !this.removedAgents.has(agentId)) return fail('NOT_FOUND', `Agent '${agentId}' not found`)
     const now = this.port.now()
     // An unreachable agent's AgentInfo is not kept in memory; a gone agent is never readmitted, so only its id matters.
     const entry = agent ? agentEntryOf(agent) : { id: agentId, info: { hostname: '' }, pid: '', version: '', registered_at: now }
-    this.persist(undefined, [encodeEntry('agents', agentId, { ...entry, gone_at: now })], `marking agent ${agentId} gone`, () => {
+    return this.persistForOperator([encodeEntry('agents', agentId, { ...entry, gone_at: now })], `marking agent ${agentId} gone`, () => {
       if (this.operator.goneAgents.has(agentId)) return
       this.operator.goneAgents.set(agentId, now)
       this.removedAgents.delete(agentId)
@@ -961,7 +959,6 @@ export class MasterCore {
       }
       this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
     })
-    return ok()
   }
 
   /** TEARDOWN from the operator (Mesos `Master::Http::_teardown`): no caller check. */
@@ -982,7 +979,7 @@ export class MasterCore {
    * `pid`, when given, is busy meanwhile (its retries are ignored: the answer follows the write).
    * On failure nothing is acted on and the log says why; the client's retry tries again.
    */
-  private persist(pid: string | undefined, writes: RegistryWrite[], what: string, act: () => void, failed?: () => void): void {
+  private persist(pid: string | undefined, writes: RegistryWrite[], what: string, act: () => void, failed?: (err: Error) => void): void {
     if (!this.registry) return act()
     if (pid !== undefined) this.persisting.add(pid)
     this.registry.write(
@@ -993,11 +990,22 @@ export class MasterCore {
       },
       err => {
         if (pid !== undefined) this.persisting.delete(pid)
-        failed?.()
+        failed?.(err)
         // A fenced master steps down; the writer logs that once, not per waiting change.
         if (!(err instanceof RegistryFencedError)) this.port.log.warn({ err: err.message }, `${what}: not done, the registry write failed: ${err.message}`)
       },
     )
+  }
+
+  /** Operator calls answer once the change is persisted and applied; a failed write answers 503 and changes nothing. */
+  private persistForOperator(writes: RegistryWrite[], what: string, act: () => void): OperatorResultBody | Promise<OperatorResultBody> {
+    if (!this.registry) {
+      act()
+      return ok()
+    }
+    return new Promise(resolve => {
+      this.persist(undefined, writes, what, () => (act(), resolve(ok())), err => resolve(fail('SERVICE_UNAVAILABLE', `${what}: the registry write failed: ${err.message}`)))
+    })
   }
 
   /** Deletes the framework from the registry, then removes it (if `still()` holds then; else its entry goes back). */

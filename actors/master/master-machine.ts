@@ -29,8 +29,11 @@ interface MasterContext {
  * Operator calls arrive as requests (runtime.request from the HTTP layer) and are answered with
  * an OperatorResult; one sent without a reply address (an in-process handle.send) just applies.
  */
-function answer(port: ActorPort, event: OperatorEvent, result: OperatorResultBody): void {
-  if (event.id !== undefined && event.replyTo !== undefined) port.reply(event, 'OperatorResult', result)
+function answer(port: ActorPort, event: OperatorEvent, result: OperatorResultBody | Promise<OperatorResultBody>): void {
+  if (event.id === undefined || event.replyTo === undefined) return
+  // A change the registry persists first is answered once it is persisted and applied.
+  if (result instanceof Promise) void result.then(r => port.reply(event, 'OperatorResult', r))
+  else port.reply(event, 'OperatorResult', result)
 }
 
 type MasterEvent =
