@@ -20,7 +20,8 @@ const LEASE = '3secs'
 interface Watched {
   proc: ChildProcess
   lines: string[]
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>
+  /** The first line matching, among those seen so far unless `fresh` (then only lines still to come). */
+  waitFor(pattern: RegExp, timeoutMs: number, fresh?: boolean): Promise<string>
 }
 
 function watch(args: string[], name: string): Watched {
@@ -41,8 +42,8 @@ function watch(args: string[], name: string): Watched {
   return {
     proc,
     lines,
-    waitFor(pattern, timeoutMs) {
-      const seen = lines.find(l => pattern.test(l))
+    waitFor(pattern, timeoutMs, fresh = false) {
+      const seen = fresh ? undefined : lines.find(l => pattern.test(l))
       if (seen) return Promise.resolve(seen)
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name}: timed out waiting for ${pattern}\n${lines.slice(-20).join('\n')}`)), timeoutMs)
@@ -71,8 +72,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     const masters = [1, 2].map(i => watch([BIN, 'master', `--nats=${server.url}`, '--registry=jetstream', `--master_lease=${LEASE}`, `--hostname=bm${i}`, `--port=${17050 + i}`], `master${i}`))
     procs.push(...masters.map(m => m.proc))
-    const leaderIndex = await Promise.race(masters.map((m, i) => m.waitFor(/elected leading master/, 30_000).then(() => i)))
-    const standby = masters[1 - leaderIndex]!
+    await Promise.race(masters.map(m => m.waitFor(/elected leading master/, 30_000)))
     const agents = watch(['--import', 'tsx', AGENTS_SCRIPT, server.url, String(params.agents), AGENT_RESOURCES], 'agents')
     procs.push(agents.proc)
     await agents.waitFor(/^ready$/, 600_000)
@@ -110,13 +110,25 @@ export async function run(args: string[]): Promise<void> {
     await new Promise(r => setTimeout(r, 2000))
     const failedBefore = workers.reduce((s, f) => s + f.failed, 0)
 
-    progress('killing the leading master')
+    // Whoever leads now: on a loaded machine the lease may have changed hands during setup.
+    const leaderPid = detection.detector.current() ?? ''
+    const leaderIndex = [1, 2].findIndex(i => leaderPid.startsWith(`master@bm${i}-`))
+    if (leaderIndex < 0) throw new Error(`no leading master known (the lease names '${leaderPid}')`)
+    const standby = masters[1 - leaderIndex]!
+    const changesBefore = masters.reduce((n, m) => n + m.lines.filter(l => l.includes('no longer the leading master')).length, 0)
+    progress(`killing the leading master ${leaderPid}`)
+    // Only what happens from here on counts (a change of leader during setup printed lines too).
+    const electedAfter = standby.waitFor(/elected leading master/, 60_000, true)
+    const recoveredAfter = standby.waitFor(/recovered the registry in/, 120_000, true)
+    const detectedAfter = agents.waitFor(/^event detected /, 60_000, true)
+    const reregisteredAfter = agents.waitFor(/^event reregistered /, 600_000, true)
+    for (const p of [electedAfter, recoveredAfter, detectedAfter, reregisteredAfter]) p.catch(() => {})
     killedAt = Date.now()
     masters[leaderIndex]!.proc.kill('SIGKILL')
-    const electedLine = await standby.waitFor(/elected leading master/, 60_000)
-    const recoveredLine = await standby.waitFor(/recovered the registry in/, 120_000)
-    const detectedLine = await agents.waitFor(/^event detected /, 60_000)
-    const reregisteredLine = await agents.waitFor(/^event reregistered /, 600_000)
+    const electedLine = await electedAfter
+    const recoveredLine = await recoveredAfter
+    const detectedLine = await detectedAfter
+    const reregisteredLine = await reregisteredAfter
     await offersFlowing
     await new Promise(r => setTimeout(r, 3000))
     const tasksLost = workers.reduce((s, f) => s + f.failed, 0) - failedBefore
@@ -135,6 +147,7 @@ export async function run(args: string[]): Promise<void> {
       recovered_frameworks: recovered.frameworks,
       reregister_ms: reregistered - detected,
       tasks_lost: tasksLost,
+      leader_changes_before_kill: changesBefore,
     }
     table([
       ['leader killed -> standby elected (lease expiry + poll)', results.detect_ms],
