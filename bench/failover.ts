@@ -3,6 +3,8 @@
 // elected, its registry recovered from JetStream KV (fence + load of N agents and the
 // frameworks), agents told, every agent re-registered, offers flowing again; count lost tasks.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NatsTransport, Runtime } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
@@ -31,6 +33,8 @@ function watch(args: string[], name: string): Watched {
   const onData = (d: Buffer): void => {
     for (const line of String(d).split('\n')) {
       if (!line) continue
+      // BENCH_LOG_DIR=<dir> keeps every line of each process (to see why a leader changed).
+      if (process.env.BENCH_LOG_DIR) appendFileSync(join(process.env.BENCH_LOG_DIR, `${name}.log`), `${line}\n`)
       lines.push(line)
       if (lines.length > 5000) lines.splice(0, 1000)
       for (const w of [...waiters]) if (w.pattern.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line))

@@ -30,12 +30,22 @@ interface Waiter {
 /** A write still outstanding after this long gets a warning: the master is not acting meanwhile. */
 const SLOW_WRITE_MS = 5000
 
+/**
+ * Continuations run at most this many per turn of the event loop: a batch of 10,000 admissions
+ * run in one go would keep the leader from refreshing its lease (measured: a 1,000-agent batch on
+ * a loaded machine cost the leader its 3 s lease).
+ */
+const CONTINUATIONS_PER_TURN = 200
+
 export class RegistryWriter {
   private pending = new Map<string, RegistryWrite>()
   private waiters: Waiter[] = []
   private inFlight = false
   private flushQueued = false
   private fenced: RegistryFencedError | undefined
+  /** Continuations of completed batches, run in order, a slice per turn. */
+  private readonly ready: Array<() => void> = []
+  private draining = false
 
   constructor(
     private readonly link: RegistryLink,
@@ -92,22 +102,34 @@ export class RegistryWriter {
       this.port.metrics.counter('registrar/state_store_batches').inc()
       this.port.metrics.counter('registrar/state_store_entries').inc(batch.length)
       this.lastStoreMs = this.port.now() - started
-      this.deliver(() => {
-        for (const w of waiters) w.done()
-      })
+      this.enqueue(waiters.map(w => w.done))
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e))
       this.port.metrics.counter('registrar/state_store_failures').inc()
       if (err instanceof RegistryFencedError) this.fenced = err
-      this.deliver(() => {
-        for (const w of waiters) w.failed(err)
-        if (err instanceof RegistryFencedError) this.link.onFenced(err)
-      })
+      const fenced = err instanceof RegistryFencedError ? err : undefined
+      this.enqueue([...waiters.map(w => () => w.failed(err)), ...(fenced ? [() => this.link.onFenced(fenced)] : [])])
     } finally {
       this.port.clock.clearTimeout(slow)
       this.inFlight = false
       if (this.waiters.length > 0) this.queueFlush()
     }
+  }
+
+  private enqueue(continuations: Array<() => void>): void {
+    for (const c of continuations) this.ready.push(c)
+    if (!this.draining) this.drain()
+  }
+
+  /** Runs a slice as one master event; the rest after a timer turn (the lease refresh gets its turn). */
+  private drain(): void {
+    this.draining = true
+    const slice = this.ready.splice(0, CONTINUATIONS_PER_TURN)
+    this.deliver(() => {
+      for (const c of slice) c()
+    })
+    if (this.ready.length > 0) this.port.clock.setTimeout(() => this.drain(), 0)
+    else this.draining = false
   }
 
   /** How long the last batch took to store (ms), for /metrics. */
