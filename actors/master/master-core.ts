@@ -389,8 +389,7 @@ export class MasterCore {
         // Removed while its entry was being written: the entry must not outlive it.
         this.persist(undefined, [deleteEntry('frameworks', id)], `removing framework ${id}`, () => {})
         this.port.send(from, 'Error', { message: `Framework ${id} has been removed` })
-      }
-      else this.addFramework(id, from, body)
+      } else this.addFramework(id, from, body)
     })
   }
 
