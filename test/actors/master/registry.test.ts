@@ -258,3 +258,38 @@ t.test('a corrupt registry entry: recovery names the key, the rest is recovered'
   t.match(error?.msg, /registry entry 'agents.broken' is corrupt: not JSON/)
   t.ok(store.entries.has('agents.broken'), 'left in the store for an operator to look at')
 })
+
+t.test('weights, quota and agents marked gone are persisted before they apply, and recovered; a failed write answers 503 and changes nothing', async t => {
+  const log = memoryLogger([])
+  const store = new MemoryRegistryStore()
+  const w = new MasterWorld({}, { registry: await term(store, 1, log), logger: log })
+  t.teardown(() => w.crashMaster())
+  const a1 = await register(w, 'h1')
+  const a2 = await register(w, 'h2')
+  const answers = [
+    w.core.updateWeights({ weight_infos: [{ role: 'prod', weight: 3 }] }),
+    w.core.updateQuota({ force: true, quota_configs: [{ role: 'prod', guarantees: { cpus: { value: 2 } }, limits: { cpus: { value: 4 } } }] }),
+    w.core.markAgentGone(a2.id),
+  ]
+  t.equal(w.core.operator.weights.get('prod'), undefined, 'not applied before it is persisted')
+  await run(w)
+  t.same(await Promise.all(answers), [{ status: 'OK' }, { status: 'OK' }, { status: 'OK' }], 'answered once persisted')
+  t.equal(w.core.operator.weights.get('prod'), 3)
+
+  store.available = false
+  const refused = w.core.updateWeights({ weight_infos: [{ role: 'prod', weight: 5 }] })
+  await run(w)
+  t.match(await refused, { status: 'SERVICE_UNAVAILABLE', message: /updating weights: the registry write failed: registry store unavailable/ })
+  t.equal(w.core.operator.weights.get('prod'), 3, 'unchanged')
+  store.available = true
+
+  w.crashMaster()
+  w.startMaster({}, { registry: await term(store, 2, log), logger: log })
+  t.equal(w.core.operator.weights.get('prod'), 3, 'weights recovered')
+  t.same([...w.core.operator.quotas.get('prod')!.guarantees], [['cpus', 2000]], 'quota recovered')
+  t.ok(w.core.operator.goneAgents.has(a2.id), 'the gone agent is remembered')
+  t.ok(w.core.recovery.waiting.has(a1.id) && !w.core.recovery.waiting.has(a2.id))
+  a2.send('ReregisterAgent', { agent: agentInfo('h2', a2.id), version: '0.1.0', tasks: [] })
+  await run(w)
+  t.match(a2.last('ShutdownAgent')?.body.message, /marked gone/, 'and refused when it comes back')
+})
