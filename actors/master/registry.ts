@@ -7,10 +7,9 @@
 // once cost a handful of batches (each one fence CAS plus pipelined puts), not 10,000 sequential
 // round trips. A key written twice before its batch leaves is written once, with the later value.
 import type { ActorPort } from '../../runtime/index.js'
-import { RegistryFencedError, type RegistryFence, type RegistryStore, type RegistryWrite } from './registry-store.js'
+import { RegistryFencedError, type AgentEntry, type RegistryFence, type RegistryStore, type RegistryWrite } from './registry-store.js'
 import type { RecoveredRegistry } from './registry-recovery.js'
 import type { AgentRecord } from './records.js'
-import type { AgentEntry } from './registry-store.js'
 
 /** What a master term gets to reach its registry: the store, its fence, what was recovered. */
 export interface RegistryLink {
@@ -32,8 +31,8 @@ const SLOW_WRITE_MS = 5000
 
 /**
  * Continuations run at most this many per turn of the event loop: a batch of 10,000 admissions
- * run in one go would keep the leader from refreshing its lease (measured: a 1,000-agent batch on
- * a loaded machine cost the leader its 3 s lease).
+ * (each a log line, an allocator event and a reply) run in one go would block the event loop and
+ * delay the leader's lease refresh, whose margin is a second or so.
  */
 const CONTINUATIONS_PER_TURN = 200
 
