@@ -1,7 +1,10 @@
 // `npm run bench -- failover [--quick]`: two masters contending on the JetStream lease, N
 // emulated agents with M running tasks; SIGKILL the leader and time the way back: the standby
-// elected, agents told, every agent re-registered, offers flowing again; count lost tasks.
+// elected, its registry recovered from JetStream KV (fence + load of N agents and the
+// frameworks), agents told, every agent re-registered, offers flowing again; count lost tasks.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NatsTransport, Runtime } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
@@ -19,7 +22,8 @@ const LEASE = '3secs'
 interface Watched {
   proc: ChildProcess
   lines: string[]
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>
+  /** The first line matching, among those seen so far unless `fresh` (then only lines still to come). */
+  waitFor(pattern: RegExp, timeoutMs: number, fresh?: boolean): Promise<string>
 }
 
 function watch(args: string[], name: string): Watched {
@@ -29,6 +33,8 @@ function watch(args: string[], name: string): Watched {
   const onData = (d: Buffer): void => {
     for (const line of String(d).split('\n')) {
       if (!line) continue
+      // BENCH_LOG_DIR=<dir> keeps every line of each process (to see why a leader changed).
+      if (process.env.BENCH_LOG_DIR) appendFileSync(join(process.env.BENCH_LOG_DIR, `${name}.log`), `${line}\n`)
       lines.push(line)
       if (lines.length > 5000) lines.splice(0, 1000)
       for (const w of [...waiters]) if (w.pattern.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line))
@@ -40,8 +46,8 @@ function watch(args: string[], name: string): Watched {
   return {
     proc,
     lines,
-    waitFor(pattern, timeoutMs) {
-      const seen = lines.find(l => pattern.test(l))
+    waitFor(pattern, timeoutMs, fresh = false) {
+      const seen = fresh ? undefined : lines.find(l => pattern.test(l))
       if (seen) return Promise.resolve(seen)
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name}: timed out waiting for ${pattern}\n${lines.slice(-20).join('\n')}`)), timeoutMs)
@@ -70,8 +76,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     const masters = [1, 2].map(i => watch([BIN, 'master', `--nats=${server.url}`, '--registry=jetstream', `--master_lease=${LEASE}`, `--hostname=bm${i}`, `--port=${17050 + i}`], `master${i}`))
     procs.push(...masters.map(m => m.proc))
-    const leaderIndex = await Promise.race(masters.map((m, i) => m.waitFor(/elected leading master/, 30_000).then(() => i)))
-    const standby = masters[1 - leaderIndex]!
+    await Promise.race(masters.map(m => m.waitFor(/elected leading master/, 30_000)))
     const agents = watch(['--import', 'tsx', AGENTS_SCRIPT, server.url, String(params.agents), AGENT_RESOURCES], 'agents')
     procs.push(agents.proc)
     await agents.waitFor(/^ready$/, 600_000)
@@ -109,17 +114,31 @@ export async function run(args: string[]): Promise<void> {
     await new Promise(r => setTimeout(r, 2000))
     const failedBefore = workers.reduce((s, f) => s + f.failed, 0)
 
-    progress('killing the leading master')
+    // Whoever leads now: on a loaded machine the lease may have changed hands during setup.
+    const leaderPid = detection.detector.current() ?? ''
+    const leaderIndex = [1, 2].findIndex(i => leaderPid.startsWith(`master@bm${i}-`))
+    if (leaderIndex < 0) throw new Error(`no leading master known (the lease names '${leaderPid}')`)
+    const standby = masters[1 - leaderIndex]!
+    const changesBefore = masters.reduce((n, m) => n + m.lines.filter(l => l.includes('no longer the leading master')).length, 0)
+    progress(`killing the leading master ${leaderPid}`)
+    // Only what happens from here on counts (a change of leader during setup printed lines too).
+    const electedAfter = standby.waitFor(/elected leading master/, 60_000, true)
+    const recoveredAfter = standby.waitFor(/recovered the registry in/, 120_000, true)
+    const detectedAfter = agents.waitFor(/^event detected /, 60_000, true)
+    const reregisteredAfter = agents.waitFor(/^event reregistered /, 600_000, true)
+    for (const p of [electedAfter, recoveredAfter, detectedAfter, reregisteredAfter]) p.catch(() => {})
     killedAt = Date.now()
     masters[leaderIndex]!.proc.kill('SIGKILL')
-    const electedLine = await standby.waitFor(/elected leading master/, 60_000)
-    const detectedLine = await agents.waitFor(/^event detected /, 60_000)
-    const reregisteredLine = await agents.waitFor(/^event reregistered /, 600_000)
+    const electedLine = await electedAfter
+    const recoveredLine = await recoveredAfter
+    const detectedLine = await detectedAfter
+    const reregisteredLine = await reregisteredAfter
     await offersFlowing
     await new Promise(r => setTimeout(r, 3000))
     const tasksLost = workers.reduce((s, f) => s + f.failed, 0) - failedBefore
 
     const elected = logTime(electedLine)
+    const recovered = JSON.parse(recoveredLine) as { ms: number; agents: number; frameworks: number }
     const detected = Number(detectedLine.split(' ')[2])
     const reregistered = Number(reregisteredLine.split(' ')[2])
     const results = {
@@ -127,14 +146,17 @@ export async function run(args: string[]): Promise<void> {
       failover_ms: Math.max(firstOfferAfter, reregistered) - killedAt,
       detect_ms: elected - killedAt,
       elect_ms: detected - elected,
-      recover_ms: 0,
+      recover_ms: recovered.ms,
+      recovered_agents: recovered.agents,
+      recovered_frameworks: recovered.frameworks,
       reregister_ms: reregistered - detected,
       tasks_lost: tasksLost,
+      leader_changes_before_kill: changesBefore,
     }
     table([
       ['leader killed -> standby elected (lease expiry + poll)', results.detect_ms],
       ['elected -> agents told (detector poll)', results.elect_ms],
-      ['registry recovery (no persistent registry yet)', results.recover_ms],
+      [`registry recovery (fence + load ${recovered.agents} agents, ${recovered.frameworks} frameworks)`, results.recover_ms],
       ['agents told -> all re-registered', results.reregister_ms],
       ['leader killed -> all agents back and offers flowing', results.failover_ms],
       ['  target', '< 5000 ms at 10,000 agents'],

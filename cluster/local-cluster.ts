@@ -24,7 +24,7 @@ import {
   type Transport,
 } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
-import { MASTER_VERSION, masterMachine, type MasterCore, type MasterOptions } from '../actors/master/index.js'
+import { MASTER_VERSION, MemoryRegistryStore, masterMachine, type MasterCore, type MasterOptions } from '../actors/master/index.js'
 import { agentMachine, defaultAgentResources, parseAttributes, PosixProcessLauncher, type AgentContext, type AgentCore, type AgentFlags } from '../actors/agent/index.js'
 import { executorSpawner } from '../actors/executor/index.js'
 import type { FastifyPluginAsync } from 'fastify'
@@ -94,7 +94,15 @@ export class LocalCluster {
     for (const rt of [masterRuntime, agentRuntime]) rt.registerMessages(ProtocolMessages)
 
     let core: MasterCore | undefined
-    masterRuntime.spawn(masterMachine, { name: 'master', input: { options: options.masterOptions, onCore: (c: MasterCore) => (core = c) } })
+    // The embedded master persists to an in-memory registry: the same persist-then-act path as
+    // with JetStream, though nothing outlives the process (there is no standby to recover it).
+    const registryStore = new MemoryRegistryStore()
+    const registry = {
+      store: registryStore,
+      fence: await registryStore.fence(1),
+      onFenced: (err: Error) => log.error({ err: err.message }, err.message),
+    }
+    masterRuntime.spawn(masterMachine, { name: 'master', input: { options: options.masterOptions, onCore: (c: MasterCore) => (core = c), registry } })
 
     const host = osHostname()
     const attributes = options.attributes ? parseAttributes(options.attributes) : []

@@ -12,3 +12,23 @@ export {
   type OperatorStatus,
   type QuotaConfigRecord,
 } from './operator.js'
+export {
+  FENCE_KEY,
+  RegistryError,
+  RegistryFencedError,
+  RegistryCorruptError,
+  registryKey,
+  parseRegistryKey,
+  encodeEntry,
+  deleteEntry,
+  decodeEntry,
+  type RegistryStore,
+  type RegistryFence,
+  type RegistryWrite,
+  type RegistryEntry,
+  type AgentEntry,
+  type FrameworkEntry,
+} from './registry-store.js'
+export { MemoryRegistryStore } from './memory-registry-store.js'
+export { RegistryWriter, type RegistryLink } from './registry.js'
+export { loadRegistry, decodeRegistry, type RecoveredRegistry } from './registry-recovery.js'

@@ -116,6 +116,14 @@ export class LeaderElection {
     }
   }
 
+  /**
+   * Leadership found lost elsewhere (the registry's fence moved: a successor took over while this
+   * master could not tell): step down at once and contend again as a standby.
+   */
+  resign(): void {
+    if (this.isLeading()) this.stepDown('deposed')
+  }
+
   private schedule(ms: number): void {
     if (this.current === 'stopped') return
     this.o.clock.clearTimeout(this.timer)

@@ -50,6 +50,9 @@ import {
   type UpdateQuotaBody,
   type UpdateWeightsBody,
 } from './operator.js'
+import { RegistryWriter, agentEntryOf, type RegistryLink } from './registry.js'
+import { AgentRecovery, type RecoveredRegistry } from './registry-recovery.js'
+import { RegistryFencedError, deleteEntry, encodeEntry, type RegistryWrite } from './registry-store.js'
 
 /** What the master needs from the allocator; the allocator machine's adapter implements it. */
 export interface AllocatorLink {
@@ -94,7 +97,7 @@ export interface OfferGrant {
 }
 
 /** Events the core schedules for itself (timers), delivered back through the machine. */
-export type MasterTimerEvent = { type: 'master.frameworkFailoverTimeout'; frameworkId: string }
+export type MasterTimerEvent = { type: 'master.frameworkFailoverTimeout'; frameworkId: string } | { type: 'master.agentReregisterTimeout' }
 
 const TERMINAL_COUNTERS: Partial<Record<TaskState, string>> = {
   TASK_FINISHED: 'master/tasks_finished',
@@ -129,14 +132,24 @@ export class MasterCore {
   /** Weights, quota and gone agents: what operator calls own. */
   readonly operator = new OperatorState()
   private readonly observers = new Set<(event: MasterStateEvent) => void>()
+  /** The persistent registry (absent: nothing persists, the master acts at once). */
+  private readonly registry: RegistryWriter | undefined
+  /** Agents known from the registry after a failover that have not reregistered yet. */
+  readonly recovery = new AgentRecovery()
+  /** Pids whose registration or subscription waits for its registry write (retries are ignored meanwhile). */
+  private readonly persisting = new Set<string>()
 
   constructor(
     private readonly port: ActorPort,
     private readonly options: MasterOptions,
     private readonly allocator: AllocatorLink,
     private readonly schedule: (event: MasterTimerEvent, delayMs: number) => unknown,
+    registry?: RegistryLink,
+    /** Runs a registry continuation as a master event. */
+    deliver: (fn: () => void) => void = fn => fn(),
   ) {
     this.startedAt = port.now()
+    this.registry = registry ? new RegistryWriter(registry, port, deliver) : undefined
     this.completedFrameworks = new BoundedHistory(options.maxCompletedFrameworks)
     const m = port.metrics
     m.gauge('master/uptime_secs', () => (this.port.now() - this.startedAt) / 1000)
@@ -157,6 +170,7 @@ export class MasterCore {
       m.gauge(`master/${name}_used`, () => this.sumScalar(name, 'used'))
     }
     void this.counts
+    if (registry?.recovered) this.recover(registry.recovered)
   }
 
   // --- agents --------------------------------------------------------------------------------
@@ -168,14 +182,18 @@ export class MasterCore {
       this.sendAgentRegistered(from, existingId, 'AgentRegistered')
       return
     }
+    if (this.persisting.has(from)) return
     const parsed = this.parseAgent(from, body.agent)
     if (!parsed) return
     const id = `${this.options.idPrefix}-S${this.agentSeq++}`
-    const record = this.admitAgent(id, from, body.agent, parsed, body.version)
-    this.allocator.addAgent(id, record.total, new Map())
-    this.port.metrics.counter('master/slave_registrations').inc()
-    this.port.log.info({ agent: id, pid: from, hostname: body.agent.hostname }, `registered agent ${id} at ${from} (${body.agent.hostname})`)
-    this.sendAgentRegistered(from, id, 'AgentRegistered')
+    const entry = { id, info: { ...body.agent, id: { value: id } }, pid: from, version: body.version, registered_at: this.port.now() }
+    this.persist(from, [encodeEntry('agents', id, entry)], `registering agent ${id} at ${from}`, () => {
+      const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+      this.allocator.addAgent(id, record.total, new Map())
+      this.port.metrics.counter('master/slave_registrations').inc()
+      this.port.log.info({ agent: id, pid: from, hostname: body.agent.hostname }, `registered agent ${id} at ${from} (${body.agent.hostname})`)
+      this.sendAgentRegistered(from, id, 'AgentRegistered')
+    })
   }
 
   reregisterAgent(from: Pid, body: ReregisterAgentBody): void {
@@ -205,8 +223,18 @@ export class MasterCore {
       return
     }
     // Unknown id: this master restarted, or removed the agent after it missed its pings.
+    if (this.persisting.has(from)) return
     const parsed = this.parseAgent(from, body.agent)
     if (!parsed) return
+    const entry = { id, info: { ...body.agent, id: { value: id } }, pid: from, version: body.version, registered_at: this.port.now() }
+    this.persist(from, [encodeEntry('agents', id, entry)], `readmitting agent ${id} at ${from}`, () => {
+      if (this.agents.has(id)) this.reregisterAgent(from, body)
+      else this.readmitAgent(from, body, id, parsed)
+    })
+  }
+
+  private readmitAgent(from: Pid, body: ReregisterAgentBody, id: string, parsed: Resources): void {
+    this.recovery.returned(id)
     const wasRemoved = this.removedAgents.delete(id)
     const record = this.admitAgent(id, from, body.agent, parsed, body.version)
     const used = new Map<string, Resources>()
@@ -260,10 +288,16 @@ export class MasterCore {
   pingRound(): void {
     for (const agent of [...this.agents.values()]) {
       if (agent.missedPings >= this.options.maxAgentPingTimeouts) {
-        this.port.log.warn({ agent: agent.id }, `agent ${agent.id} at ${agent.pid} missed ${agent.missedPings} pings: removing it`)
-        this.port.metrics.counter('master/slave_removals').inc()
-        this.port.metrics.counter('master/slave_unreachable_completed').inc()
-        this.removeAgent(agent, 'REASON_AGENT_REMOVED', `Agent ${agent.info.hostname} removed: health check timed out`)
+        // Mesos marks it unreachable in the registry first, then acts.
+        if (this.persisting.has(agent.pid)) continue
+        const entry = { ...agentEntryOf(agent), unreachable_at: this.port.now() }
+        this.persist(agent.pid, [encodeEntry('agents', agent.id, entry)], `marking agent ${agent.id} unreachable`, () => {
+          if (this.agents.get(agent.id) !== agent) return
+          this.port.log.warn({ agent: agent.id }, `agent ${agent.id} at ${agent.pid} missed ${agent.missedPings} pings: removing it`)
+          this.port.metrics.counter('master/slave_removals').inc()
+          this.port.metrics.counter('master/slave_unreachable_completed').inc()
+          this.removeAgent(agent, 'REASON_AGENT_REMOVED', `Agent ${agent.info.hostname} removed: health check timed out`)
+        })
         continue
       }
       agent.missedPings++
@@ -342,12 +376,24 @@ export class MasterCore {
       this.port.send(from, 'Error', { message: `Framework ${requestedId} has been removed` })
       return
     }
+    if (this.persisting.has(from)) return
     const existing = requestedId ? this.frameworks.get(requestedId) : this.frameworks.get(this.frameworksByPid.get(from) ?? '')
-    if (existing) {
-      this.resubscribe(existing, from, body)
-      return
-    }
-    const id = requestedId ?? `${this.options.idPrefix}-${String(this.frameworkSeq++).padStart(4, '0')}`
+    const id = existing?.id ?? requestedId ?? `${this.options.idPrefix}-${String(this.frameworkSeq++).padStart(4, '0')}`
+    // New or failing over, the FrameworkInfo (failover_timeout, roles) is persisted before Subscribed.
+    const entry = { id, info: { ...info, id: { value: id } }, pid: from, registered_at: existing?.registeredAt ?? this.port.now() }
+    this.persist(from, [encodeEntry('frameworks', id, entry)], `subscribing framework ${id} from ${from}`, () => {
+      const now = this.frameworks.get(id)
+      if (now) this.resubscribe(now, from, body)
+      else if (this.removedFrameworkIds.has(id)) {
+        // Removed while its entry was being written: the entry must not outlive it.
+        this.persist(undefined, [deleteEntry('frameworks', id)], `removing framework ${id}`, () => {})
+        this.port.send(from, 'Error', { message: `Framework ${id} has been removed` })
+      } else this.addFramework(id, from, body)
+    })
+  }
+
+  private addFramework(id: string, from: Pid, body: SubscribeBody): void {
+    const info = body.framework_info
     const roles = frameworkRoles(info)
     const record: FrameworkRecord = {
       id,
@@ -423,7 +469,7 @@ export class MasterCore {
     const framework = this.callerFramework(from, frameworkId, 'TEARDOWN')
     if (!framework) return
     this.port.log.info({ framework: framework.id }, `framework ${framework.id} asked to be torn down`)
-    this.removeFramework(framework)
+    this.removeFrameworkPersisted(framework, () => true)
   }
 
   frameworkFailoverTimeout(frameworkId: string): void {
@@ -431,7 +477,7 @@ export class MasterCore {
     if (!framework || framework.connected) return
     framework.failoverTimer = undefined
     this.port.log.warn({ framework: frameworkId }, `framework ${frameworkId} did not fail over within its failover_timeout: removing it`)
-    this.removeFramework(framework)
+    this.removeFrameworkPersisted(framework, () => !framework.connected)
   }
 
   heartbeat(): void {
@@ -723,6 +769,8 @@ export class MasterCore {
       // After a failover its agent may not have re-registered yet: answer once it has (or never).
       return
     }
+    // A recovered agent that has not reregistered yet: no answer until it does or is marked unreachable (Mesos).
+    if (this.recovery.awaits(agentId)) return
     const aware = framework.partitionAware
     if (agentId !== undefined && this.agents.has(agentId)) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_GONE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown to the agent')
@@ -790,19 +838,21 @@ export class MasterCore {
   }
 
   /** UPDATE_WEIGHTS: stored and handed to the allocator (Mesos `weights_handler.cpp`). */
-  updateWeights(body: UpdateWeightsBody): OperatorResultBody {
+  updateWeights(body: UpdateWeightsBody): OperatorResultBody | Promise<OperatorResultBody> {
     const error = validateWeights(body)
     if (error) return fail('BAD_REQUEST', error)
     const infos = (body.weight_infos ?? []).map(w => ({ role: w.role!, weight: w.weight }))
     // Nothing to change: the allocator is not disturbed (its weight update re-sorts roles).
     if (infos.length === 0) return ok()
-    for (const w of infos) {
-      if (w.weight === 1) this.operator.weights.delete(w.role)
-      else this.operator.weights.set(w.role, w.weight)
-    }
-    this.allocator.updateWeights?.(infos)
-    this.port.log.info({ weights: infos }, `operator updated the weights of ${infos.map(w => `${w.role}=${w.weight}`).join(', ')}`)
-    return ok()
+    const writes = infos.map(w => (w.weight === 1 ? deleteEntry('weights', w.role) : encodeEntry('weights', w.role, w)))
+    return this.persistForOperator(writes, 'updating weights', () => {
+      for (const w of infos) {
+        if (w.weight === 1) this.operator.weights.delete(w.role)
+        else this.operator.weights.set(w.role, w.weight)
+      }
+      this.allocator.updateWeights?.(infos)
+      this.port.log.info({ weights: infos }, `operator updated the weights of ${infos.map(w => `${w.role}=${w.weight}`).join(', ')}`)
+    })
   }
 
   /**
@@ -810,7 +860,7 @@ export class MasterCore {
    * no guarantees and no limits removes it. Without `force`, the sum of guarantees must fit
    * in the cluster's total.
    */
-  updateQuota(body: UpdateQuotaBody): OperatorResultBody {
+  updateQuota(body: UpdateQuotaBody): OperatorResultBody | Promise<OperatorResultBody> {
     const configs = parseQuotaConfigs(body)
     if (typeof configs === 'string') return fail('BAD_REQUEST', configs)
     if (!body.force) {
@@ -825,13 +875,19 @@ export class MasterCore {
         }
       }
     }
-    for (const c of configs) {
-      if (c.guarantees.size === 0 && c.limits.size === 0) this.operator.quotas.delete(c.role)
-      else this.operator.quotas.set(c.role, c)
-      this.allocator.updateQuota?.(c.role, quantitiesOf(c.guarantees), c.limits.size === 0 ? undefined : quantitiesOf(c.limits))
-    }
-    this.port.log.info({ roles: configs.map(c => c.role) }, `operator updated the quota of ${configs.map(c => c.role).join(', ') || 'no role'}`)
-    return ok()
+    const writes = configs.map(c =>
+      c.guarantees.size === 0 && c.limits.size === 0
+        ? deleteEntry('quota', c.role)
+        : encodeEntry('quota', c.role, { role: c.role, guarantees: Object.fromEntries(c.guarantees), limits: Object.fromEntries(c.limits) }),
+    )
+    return this.persistForOperator(writes, 'updating quota', () => {
+      for (const c of configs) {
+        if (c.guarantees.size === 0 && c.limits.size === 0) this.operator.quotas.delete(c.role)
+        else this.operator.quotas.set(c.role, c)
+        this.allocator.updateQuota?.(c.role, quantitiesOf(c.guarantees), c.limits.size === 0 ? undefined : quantitiesOf(c.limits))
+      }
+      this.port.log.info({ roles: configs.map(c => c.role) }, `operator updated the quota of ${configs.map(c => c.role).join(', ') || 'no role'}`)
+    })
   }
 
   reserveResources(body: ReserveBody): OperatorResultBody {
@@ -881,20 +937,26 @@ export class MasterCore {
    * tasks become TASK_GONE_BY_OPERATOR (TASK_LOST for frameworks that are not partition aware),
    * and it is refused if it tries to reregister.
    */
-  markAgentGone(agentId: string): OperatorResultBody {
+  markAgentGone(agentId: string): OperatorResultBody | Promise<OperatorResultBody> {
     if (this.operator.goneAgents.has(agentId)) return ok()
     const agent = this.agents.get(agentId)
     if (!agent && !this.removedAgents.has(agentId)) return fail('NOT_FOUND', `Agent '${agentId}' not found`)
-    this.operator.goneAgents.set(agentId, this.port.now())
-    this.removedAgents.delete(agentId)
-    if (agent) {
-      const message = 'Agent has been marked gone'
-      this.port.send(agent.pid, 'ShutdownAgent', { message })
-      this.port.metrics.counter('master/slave_removals').inc()
-      this.removeAgent(agent, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
-    }
-    this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
-    return ok()
+    const now = this.port.now()
+    // An unreachable agent's AgentInfo is not kept in memory; a gone agent is never readmitted, so only its id matters.
+    const entry = agent ? agentEntryOf(agent) : { id: agentId, info: { hostname: '' }, pid: '', version: '', registered_at: now }
+    return this.persistForOperator([encodeEntry('agents', agentId, { ...entry, gone_at: now })], `marking agent ${agentId} gone`, () => {
+      if (this.operator.goneAgents.has(agentId)) return
+      this.operator.goneAgents.set(agentId, now)
+      this.removedAgents.delete(agentId)
+      const current = this.agents.get(agentId)
+      if (current) {
+        const message = 'Agent has been marked gone'
+        this.port.send(current.pid, 'ShutdownAgent', { message })
+        this.port.metrics.counter('master/slave_removals').inc()
+        this.removeAgent(current, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
+      }
+      this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
+    })
   }
 
   /** TEARDOWN from the operator (Mesos `Master::Http::_teardown`): no caller check. */
@@ -902,9 +964,132 @@ export class MasterCore {
     const framework = this.frameworks.get(frameworkId)
     if (!framework) return fail('BAD_REQUEST', 'No framework found with specified ID')
     this.port.log.info({ framework: frameworkId }, `operator tore down framework ${frameworkId}`)
-    if (framework.connected) this.port.send(framework.pid, 'Error', { message: 'Framework removed by the operator' })
-    this.removeFramework(framework)
+    this.removeFrameworkPersisted(framework, () => true, () => {
+      if (framework.connected) this.port.send(framework.pid, 'Error', { message: 'Framework removed by the operator' })
+    })
     return ok()
+  }
+
+  // --- registry: persist, then act ------------------------------------------------------------
+
+  /**
+   * Persists `writes`, then runs `act` (a later master event); without a registry acts at once.
+   * `pid`, when given, is busy meanwhile (its retries are ignored: the answer follows the write).
+   * On failure nothing is acted on and the log says why; the client's retry tries again.
+   */
+  private persist(pid: string | undefined, writes: RegistryWrite[], what: string, act: () => void, failed?: (err: Error) => void): void {
+    if (!this.registry) return act()
+    if (pid !== undefined) this.persisting.add(pid)
+    this.registry.write(
+      writes,
+      () => {
+        if (pid !== undefined) this.persisting.delete(pid)
+        act()
+      },
+      err => {
+        if (pid !== undefined) this.persisting.delete(pid)
+        failed?.(err)
+        // A fenced master steps down; the writer logs that once, not per waiting change.
+        if (!(err instanceof RegistryFencedError)) this.port.log.warn({ err: err.message }, `${what}: not done, the registry write failed: ${err.message}`)
+      },
+    )
+  }
+
+  /** Operator calls answer once the change is persisted and applied; a failed write answers 503 and changes nothing. */
+  private persistForOperator(writes: RegistryWrite[], what: string, act: () => void): OperatorResultBody | Promise<OperatorResultBody> {
+    if (!this.registry) {
+      act()
+      return ok()
+    }
+    return new Promise(resolve => {
+      this.persist(undefined, writes, what, () => (act(), resolve(ok())), err => resolve(fail('SERVICE_UNAVAILABLE', `${what}: the registry write failed: ${err.message}`)))
+    })
+  }
+
+  /** Deletes the framework from the registry, then removes it (if `still()` holds then; else its entry goes back). */
+  private removeFrameworkPersisted(framework: FrameworkRecord, still: () => boolean, before?: () => void): void {
+    const key = `remove:${framework.id}`
+    if (this.persisting.has(key)) return
+    this.persist(key, [deleteEntry('frameworks', framework.id)], `removing framework ${framework.id}`, () => {
+      if (this.frameworks.get(framework.id) !== framework) return
+      if (!still()) {
+        const entry = { id: framework.id, info: framework.info, pid: framework.pid, registered_at: framework.registeredAt }
+        this.persist(undefined, [encodeEntry('frameworks', framework.id, entry)], `keeping framework ${framework.id}`, () => {})
+        return
+      }
+      before?.()
+      this.removeFramework(framework)
+    })
+  }
+
+  /**
+   * A new leader's state from the registry (Mesos Master::_recover): admitted agents wait to
+   * reregister, unreachable and gone ones are remembered, frameworks are known but disconnected
+   * until they resubscribe, weights and quota are in force at once.
+   */
+  private recover(r: RecoveredRegistry): void {
+    const now = this.port.now()
+    for (const a of r.agents) {
+      if (a.gone_at !== undefined) this.operator.goneAgents.set(a.id, a.gone_at)
+      else if (a.unreachable_at !== undefined) this.removedAgents.set(a.id, a.unreachable_at)
+      else this.recovery.waiting.set(a.id, a)
+    }
+    for (const f of r.frameworks) {
+      const roles = frameworkRoles(f.info)
+      const record: FrameworkRecord = {
+        id: f.id,
+        pid: f.pid,
+        info: f.info,
+        roles,
+        connected: false,
+        active: false,
+        registeredAt: f.registered_at,
+        unregisteredAt: now,
+        tasks: new Map(),
+        offers: new Set(),
+        completedTasks: new BoundedHistory(this.options.maxCompletedTasksPerFramework),
+        partitionAware: hasCapability(f.info, 'PARTITION_AWARE'),
+      }
+      this.frameworks.set(f.id, record)
+      this.frameworksByPid.set(f.pid, f.id)
+      this.allocator.addFramework(f.id, roles)
+      this.allocator.deactivateFramework(f.id)
+      // Its failover timeout counts from this recovery; it gets at least as long as agents get to
+      // come back, or a framework with the default failover_timeout 0 would lose its tasks to
+      // every master failover, before it could even have found the new leader.
+      const timeoutMs = Math.max(Math.max(0, (f.info.failover_timeout ?? 0) * 1000), this.options.agentReregisterTimeoutMs)
+      record.failoverTimer = this.schedule({ type: 'master.frameworkFailoverTimeout', frameworkId: f.id }, timeoutMs)
+    }
+    for (const w of r.weights) this.operator.weights.set(w.role, w.weight)
+    if (r.weights.length > 0) this.allocator.updateWeights?.(r.weights.map(w => ({ role: w.role, weight: w.weight })))
+    for (const q of r.quota) {
+      const config = { role: q.role, guarantees: new Map(Object.entries(q.guarantees)), limits: new Map(Object.entries(q.limits)) }
+      this.operator.quotas.set(q.role, config)
+      this.allocator.updateQuota?.(q.role, quantitiesOf(config.guarantees), config.limits.size === 0 ? undefined : quantitiesOf(config.limits))
+    }
+    if (this.recovery.waiting.size > 0) this.schedule({ type: 'master.agentReregisterTimeout' }, this.options.agentReregisterTimeoutMs)
+    this.port.log.info(
+      { agents: this.recovery.waiting.size, unreachable: this.removedAgents.size, frameworks: r.frameworks.length, corrupt: r.errors.length },
+      `recovered the registry: ${this.recovery.waiting.size} agents to reregister within ${this.options.agentReregisterTimeoutMs} ms, ${r.frameworks.length} frameworks`,
+    )
+  }
+
+  /** --agent_reregister_timeout after a failover: recovered agents still missing are marked unreachable. */
+  agentReregisterTimeout(): void {
+    const missing = [...this.recovery.waiting.values()]
+    if (missing.length === 0) return
+    const now = this.port.now()
+    for (const a of missing) this.recovery.marking(a.id)
+    const writes = missing.map(a => encodeEntry('agents', a.id, { ...a, unreachable_at: now }))
+    this.persist(undefined, writes, `marking ${missing.length} agents that did not reregister unreachable`, () => {
+      const marked = missing.filter(a => this.recovery.marked(a.id))
+      for (const a of marked) this.removedAgents.set(a.id, now)
+      this.port.metrics.counter('master/recovery_slave_removals').inc(marked.length)
+      this.port.log.warn({ agents: marked.map(a => a.id) }, `${marked.length} agents did not reregister within ${this.options.agentReregisterTimeoutMs} ms: marked unreachable`)
+    }, () => {
+      for (const a of missing) this.recovery.unmark(a.id)
+      this.schedule({ type: 'master.agentReregisterTimeout' }, this.options.agentPingTimeoutMs)
+    })
   }
 
   // --- internals -----------------------------------------------------------------------------

@@ -8,12 +8,15 @@ import type { ProtocolEvent } from '../protocol/index.js'
 import { MasterCore, type AllocatorLink, type MasterTimerEvent } from './master-core.js'
 import { DEFAULT_MASTER_OPTIONS, type MasterOptions } from './master-options.js'
 import type { OperatorEvent, OperatorResultBody } from './operator.js'
+import type { RegistryLink } from './registry.js'
 
 export interface MasterInput {
   port: ActorPort
   options?: Partial<MasterOptions>
   /** Called once the core exists, so in-process readers (HTTP state, tests) can reach it. */
   onCore?: (core: MasterCore) => void
+  /** The persistent registry, fenced and loaded for this term (absent: nothing persists). */
+  registry?: RegistryLink
 }
 
 interface MasterContext {
@@ -26,8 +29,11 @@ interface MasterContext {
  * Operator calls arrive as requests (runtime.request from the HTTP layer) and are answered with
  * an OperatorResult; one sent without a reply address (an in-process handle.send) just applies.
  */
-function answer(port: ActorPort, event: OperatorEvent, result: OperatorResultBody): void {
-  if (event.id !== undefined && event.replyTo !== undefined) port.reply(event, 'OperatorResult', result)
+function answer(port: ActorPort, event: OperatorEvent, result: OperatorResultBody | Promise<OperatorResultBody>): void {
+  if (event.id === undefined || event.replyTo === undefined) return
+  // A change the registry persists first is answered once it is persisted and applied.
+  if (result instanceof Promise) void result.then(r => port.reply(event, 'OperatorResult', r))
+  else port.reply(event, 'OperatorResult', result)
 }
 
 type MasterEvent =
@@ -51,6 +57,7 @@ type MasterEvent =
   | ExitedEvent
   | MasterTimerEvent
   | { type: 'master.offers'; offers: AllocatorOffer[] }
+  | { type: 'master.registryWritten'; then: () => void }
   | OperatorEvent
 
 /** Adapts the allocator child actor to the calls MasterCore makes. */
@@ -99,7 +106,8 @@ export const masterMachine = setup({
       },
     })
     const schedule = (event: MasterTimerEvent, delayMs: number): unknown => input.port.clock.setTimeout(() => self.send(event), delayMs)
-    const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule)
+    const deliver = (then: () => void): void => self.send({ type: 'master.registryWritten', then })
+    const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule, input.registry, deliver)
     input.onCore?.(core)
     return { core, options, port: input.port }
   },
@@ -127,6 +135,8 @@ export const masterMachine = setup({
         exited: { actions: ({ context, event }) => context.core.exited(event.pid) },
         'master.frameworkFailoverTimeout': { actions: ({ context, event }) => context.core.frameworkFailoverTimeout(event.frameworkId) },
         'master.offers': { actions: ({ context, event }) => context.core.offer(event.offers) },
+        'master.registryWritten': { actions: ({ event }) => event.then() },
+        'master.agentReregisterTimeout': { actions: ({ context }) => context.core.agentReregisterTimeout() },
         OperatorUpdateWeights: { actions: ({ context, event }) => answer(context.port, event, context.core.updateWeights(event.body)) },
         OperatorUpdateQuota: { actions: ({ context, event }) => answer(context.port, event, context.core.updateQuota(event.body)) },
         OperatorReserveResources: { actions: ({ context, event }) => answer(context.port, event, context.core.reserveResources(event.body)) },

@@ -31,7 +31,7 @@ export const OperatorMarkAgentGone = Type.Object({ agent_id: AgentID })
 export const OperatorTeardown = Type.Object({ framework_id: FrameworkID })
 
 /** How an operator call ended, in HTTP terms (Mesos answers these calls with these statuses). */
-export const OPERATOR_STATUSES = { OK: 200, ACCEPTED: 202, BAD_REQUEST: 400, NOT_FOUND: 404, CONFLICT: 409 } as const
+export const OPERATOR_STATUSES = { OK: 200, ACCEPTED: 202, BAD_REQUEST: 400, NOT_FOUND: 404, CONFLICT: 409, SERVICE_UNAVAILABLE: 503 } as const
 export type OperatorStatus = keyof typeof OPERATOR_STATUSES
 export const OperatorResult = Type.Object({
   status: Type.Union(Object.keys(OPERATOR_STATUSES).map(k => Type.Literal(k))),

@@ -29,18 +29,16 @@ const registeredWith = (pid: string): number =>
     const s = a.getSnapshot()
     return s.matches('registered') && (s.context as { core: { masterPid: string } }).core.masterPid === pid
   }).length
-for (;;) {
-  const registered = registeredWith(leader)
-  process.stderr.write(`agents registered: ${registered}/${count}\n`)
-  if (registered === count) break
-  await new Promise(r => setTimeout(r, 500))
-}
-process.stdout.write('ready\n')
+// Agents follow every change of leader from the start: on a loaded machine a leader can lose its
+// lease while 10,000 agents register. Events are printed only once all are registered (the
+// failover bench waits for the first `event detected` after it kills the leader).
+let ready = false
 detection.detector.onChange(pid => {
   if (!pid) return
   leader = pid
-  process.stdout.write(`event detected ${Date.now()} ${pid}\n`)
   for (const a of agents) a.send({ type: 'NewMasterDetected', masterPid: pid })
+  if (!ready) return
+  process.stdout.write(`event detected ${Date.now()} ${pid}\n`)
   const started = pid
   const watch = setInterval(() => {
     if (leader !== started) return clearInterval(watch)
@@ -51,4 +49,12 @@ detection.detector.onChange(pid => {
     }
   }, 20)
 })
+for (;;) {
+  const registered = registeredWith(leader)
+  process.stderr.write(`agents registered: ${registered}/${count}\n`)
+  if (registered === count) break
+  await new Promise(r => setTimeout(r, 500))
+}
+ready = true
+process.stdout.write('ready\n')
 process.on('SIGTERM', () => void rt.close().then(() => process.exit(0)))

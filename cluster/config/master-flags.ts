@@ -52,7 +52,7 @@ export const masterOnlyFlags = inGroup('Master', {
   max_unreachable_tasks_per_framework: flag.int({ default: 1000, min: 0, help: 'Unreachable tasks kept in memory per framework.' }),
   registry: flag.enum(['jetstream', 'in_memory'], {
     default: 'jetstream',
-    help: 'Where the registry (admitted agents, frameworks, quota, weights, reservations) persists: JetStream KV, or in_memory (testing; a new leader starts empty). Mesos has replicated_log here.',
+    help: 'Where the registry (admitted agents, frameworks, quota, weights) persists: JetStream KV (bucket <cluster>-registry; a new leader recovers it), or in_memory (a single master; nothing outlives it). Mesos has replicated_log here.',
   }),
   registry_replicas: flag.int({
     default: 1,

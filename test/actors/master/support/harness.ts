@@ -1,9 +1,9 @@
 // A master on the sim transport with recording stand-ins for agents and schedulers: tests send
 // messages as those pids and assert on what the master sends back, in virtual time.
 import { setup } from 'xstate'
-import { Runtime, SimClock, SimNetwork, type ActorPort, type Pid } from '../../../../runtime/index.js'
+import { Runtime, SimClock, SimNetwork, type ActorPort, type Logger, type Pid } from '../../../../runtime/index.js'
 import { ProtocolMessages } from '../../../../actors/protocol/index.js'
-import { masterMachine, type MasterCore, type MasterOptions } from '../../../../actors/master/index.js'
+import { masterMachine, type MasterCore, type MasterOptions, type RegistryLink } from '../../../../actors/master/index.js'
 import { parseResources, toJson } from '../../../../actors/resources/index.js'
 
 export interface Received {
@@ -44,16 +44,40 @@ export interface Party {
   answering: { pings: boolean }
 }
 
+/** What else a test may hand the master: its registry, a logger to read. */
+export interface MasterExtra {
+  registry?: RegistryLink
+  logger?: Logger
+}
+
 export class MasterWorld {
   readonly clock = new SimClock()
   readonly net = new SimNetwork({ seed: 11, clock: this.clock, minDelayMs: 1, maxDelayMs: 3 })
-  readonly masterRt: Runtime
+  masterRt!: Runtime
   readonly masterPid: Pid = 'master@m1'
   core!: MasterCore
+  private masterEndpoint: { crash(): void } | undefined
 
-  constructor(options: Partial<MasterOptions> = {}) {
-    this.masterRt = this.runtime('m1')
-    this.masterRt.spawn(masterMachine, { name: 'master', input: { options: { allocationIntervalMs: 1000, ...options }, onCore: (c: MasterCore) => (this.core = c) } })
+  constructor(options: Partial<MasterOptions> = {}, extra: MasterExtra = {}) {
+    this.startMaster(options, extra)
+  }
+
+  /** Boots a master at master@m1 (after crashMaster: a new term of leadership at the same pid). */
+  startMaster(options: Partial<MasterOptions> = {}, extra: MasterExtra = {}): void {
+    const endpoint = this.net.endpoint('m1')
+    this.masterEndpoint = endpoint
+    this.masterRt = new Runtime({ transport: endpoint, node: 'm1', clock: this.clock, linkPingIntervalMs: 1000, linkTimeoutMs: 5000, logger: extra.logger })
+    this.masterRt.registerMessages(ProtocolMessages)
+    this.masterRt.spawn(masterMachine, {
+      name: 'master',
+      input: { options: { allocationIntervalMs: 1000, ...options }, onCore: (c: MasterCore) => (this.core = c), registry: extra.registry },
+    })
+  }
+
+  /** The master's process dies: its subscriptions vanish, nobody is told. */
+  crashMaster(): void {
+    this.masterEndpoint?.crash()
+    void this.masterRt.close()
   }
 
   runtime(node: string): Runtime {
