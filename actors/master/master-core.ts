@@ -30,6 +30,7 @@ import {
   type TaskStatusReason,
 } from '../protocol/index.js'
 import { BoundedHistory } from './bounded-history.js'
+import { OfferTimeouts } from './offer-timeouts.js'
 import { MASTER_VERSION, type MasterOptions } from './master-options.js'
 import { frameworkRoles, hasCapability, taskKey, type AgentRecord, type FrameworkRecord, type OfferRecord, type TaskRecord } from './records.js'
 import { idError, isResourceError, resourcesForRole, validateTask } from './task-validation.js'
@@ -94,7 +95,7 @@ export interface OfferGrant {
 }
 
 /** Events the core schedules for itself (timers), delivered back through the machine. */
-export type MasterTimerEvent = { type: 'master.frameworkFailoverTimeout'; frameworkId: string }
+export type MasterTimerEvent = { type: 'master.frameworkFailoverTimeout'; frameworkId: string } | { type: 'master.offerTimeout'; offerId: string }
 
 const TERMINAL_COUNTERS: Partial<Record<TaskState, string>> = {
   TASK_FINISHED: 'master/tasks_finished',
@@ -129,6 +130,7 @@ export class MasterCore {
   /** Weights, quota and gone agents: what operator calls own. */
   readonly operator = new OperatorState()
   private readonly observers = new Set<(event: MasterStateEvent) => void>()
+  private readonly offerTimeouts: OfferTimeouts
 
   constructor(
     private readonly port: ActorPort,
@@ -138,6 +140,7 @@ export class MasterCore {
   ) {
     this.startedAt = port.now()
     this.completedFrameworks = new BoundedHistory(options.maxCompletedFrameworks)
+    this.offerTimeouts = new OfferTimeouts(port.clock, options.offerTimeoutMs, (offerId, ms) => schedule({ type: 'master.offerTimeout', offerId }, ms))
     const m = port.metrics
     m.gauge('master/uptime_secs', () => (this.port.now() - this.startedAt) / 1000)
     m.gauge('master/elected', () => 1)
@@ -465,6 +468,7 @@ export class MasterCore {
       const id = `${this.options.idPrefix}-O${this.offerSeq++}`
       const record: OfferRecord = { id, frameworkId: framework.id, agentId: agent.id, role: grant.role, resources: grant.resources }
       this.offers.set(id, record)
+      this.offerTimeouts.start(id)
       framework.offers.add(id)
       agent.offers.add(id)
       let batch = batches.get(framework.id)
@@ -644,8 +648,18 @@ export class MasterCore {
 
   private dropOffer(offer: OfferRecord): void {
     this.offers.delete(offer.id)
+    this.offerTimeouts.cancel(offer.id)
     this.frameworks.get(offer.frameworkId)?.offers.delete(offer.id)
     this.agents.get(offer.agentId)?.offers.delete(offer.id)
+  }
+
+  /** Mesos Master::offerTimeout: an offer still unanswered after --offer_timeout is rescinded. */
+  offerTimeout(offerId: string): void {
+    if (!this.offerTimeouts.fired(offerId) || !this.offers.has(offerId)) return
+    const offer = this.offers.get(offerId)!
+    this.port.log.info({ offer: offerId, framework: offer.frameworkId, agent: offer.agentId }, `offer ${offerId} to framework ${offer.frameworkId} timed out: rescinding it`)
+    this.port.metrics.counter('master/offers_timed_out').inc()
+    this.rescindOffer(offerId, true)
   }
 
   private rescindOffer(offerId: string, tell: boolean): void {

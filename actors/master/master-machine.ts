@@ -127,6 +127,7 @@ export const masterMachine = setup({
         exited: { actions: ({ context, event }) => context.core.exited(event.pid) },
         'master.frameworkFailoverTimeout': { actions: ({ context, event }) => context.core.frameworkFailoverTimeout(event.frameworkId) },
         'master.offers': { actions: ({ context, event }) => context.core.offer(event.offers) },
+        'master.offerTimeout': { actions: ({ context, event }) => context.core.offerTimeout(event.offerId) },
         OperatorUpdateWeights: { actions: ({ context, event }) => answer(context.port, event, context.core.updateWeights(event.body)) },
         OperatorUpdateQuota: { actions: ({ context, event }) => answer(context.port, event, context.core.updateQuota(event.body)) },
         OperatorReserveResources: { actions: ({ context, event }) => answer(context.port, event, context.core.reserveResources(event.body)) },

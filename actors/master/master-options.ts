@@ -22,6 +22,11 @@ export interface MasterOptions {
   agentReregisterTimeoutMs: number
   /** `--max_completed_frameworks` (default 50). */
   maxCompletedFrameworks: number
+  /**
+   * `--offer_timeout`: an offer outstanding this long is rescinded and its resources recovered.
+   * Undefined (Mesos's default): offers never time out. The CLI sets one (see master-flags.ts).
+   */
+  offerTimeoutMs?: number
   /** Seeds the allocator's agent shuffle (reproducible tests). */
   seed: number
   /** Prefix of every id this master hands out (Mesos uses the master's UUID). */

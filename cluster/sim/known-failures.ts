@@ -56,16 +56,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     consequences: ['tasks-accounted', 'updates-delivered', 'resources-released'],
   },
   {
-    id: 'K7',
-    invariant: 'offers-answered',
-    pattern: /has been outstanding since/,
-    diagnosis:
-      'a lost Offers message (or a lost Decline/Accept) leaves the offer outstanding for ever: its resources are offered to nobody ' +
-      'else while the framework stays connected. actors/master has no offer timeout (Mesos --offer_timeout); a short partition or ' +
-      'one dropped message is enough',
-    reproduce: '--seed 49 --steps 100 --agents 4 --frameworks 3',
-  },
-  {
     id: 'K8',
     invariant: 'agent-capacity',
     pattern: /runs .* and the master offers .* of it: more than its total/,
