@@ -142,8 +142,9 @@ export const agentMachine = setup({
     onRegistered: ({ context, event }) => {
       const e = event as Ev<'AgentRegistered'>
       const { core, port } = context
-      if (core.agentId !== undefined && core.agentId !== e.body.agent_id.value) {
-        port.log.error(`registered with agent id ${e.body.agent_id.value}, but this agent is ${core.agentId}: ignoring`)
+      const mismatch = core.registeredMismatch(e.body)
+      if (mismatch !== undefined) {
+        port.log.error(`ignoring AgentRegistered from ${e.from}: ${mismatch}`)
         return
       }
       port.log.info(`registered with ${e.from} as agent ${e.body.agent_id.value}`)

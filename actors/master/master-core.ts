@@ -30,6 +30,7 @@ import {
   type TaskStatusReason,
 } from '../protocol/index.js'
 import { BoundedHistory } from './bounded-history.js'
+import { AgentBoots } from './agent-boots.js'
 import { OfferTimeouts } from './offer-timeouts.js'
 import { MASTER_VERSION, type MasterOptions } from './master-options.js'
 import { frameworkRoles, hasCapability, taskKey, type AgentRecord, type FrameworkRecord, type OfferRecord, type TaskRecord } from './records.js'
@@ -107,6 +108,14 @@ const TERMINAL_COUNTERS: Partial<Record<TaskState, string>> = {
   TASK_GONE: 'master/tasks_gone',
 }
 
+/** The counter of each state a task on a removed agent gets. */
+const REMOVAL_COUNTERS: Partial<Record<TaskState, string>> = {
+  TASK_LOST: 'master/tasks_lost',
+  TASK_UNREACHABLE: 'master/tasks_unreachable',
+  TASK_GONE: 'master/tasks_gone',
+  TASK_GONE_BY_OPERATOR: 'master/tasks_gone_by_operator',
+}
+
 /** About 100 KB of JSON-shaped offers per message, far below NATS's 1 MiB max_payload. */
 const OFFERS_PER_MESSAGE = 200
 
@@ -131,6 +140,7 @@ export class MasterCore {
   readonly operator = new OperatorState()
   private readonly observers = new Set<(event: MasterStateEvent) => void>()
   private readonly offerTimeouts: OfferTimeouts
+  private readonly boots = new AgentBoots()
 
   constructor(
     private readonly port: ActorPort,
@@ -165,20 +175,41 @@ export class MasterCore {
   // --- agents --------------------------------------------------------------------------------
 
   registerAgent(from: Pid, body: RegisterAgentBody): void {
+    const bootId = body.boot_id
+    if (bootId !== undefined && this.boots.isStale(bootId, from)) {
+      this.port.log.warn({ pid: from, boot: bootId }, `ignoring RegisterAgent from ${from}: it comes from an earlier agent process (${bootId}) than the one registered there since`)
+      return
+    }
+    const removedId = bootId === undefined ? undefined : this.boots.removedAgentOf(bootId)
+    if (removedId !== undefined) {
+      // A retry the network held back until after this process's agent was removed: admitting
+      // it again would give one process two ids. Answer with its id (a process that never heard
+      // it takes it, misses pings and reregisters, as a removed agent does) and admit nothing.
+      this.port.log.warn({ pid: from, agent: removedId }, `RegisterAgent from ${from} is a late retry of removed agent ${removedId}: answering, not admitting`)
+      this.sendAgentRegistered(from, removedId, bootId)
+      return
+    }
     const existingId = this.agentsByPid.get(from)
     if (existingId) {
-      // A retry whose AgentRegistered was lost: answer again, idempotently.
-      this.sendAgentRegistered(from, existingId, 'AgentRegistered')
-      return
+      const existing = this.agents.get(existingId)!
+      if (bootId === undefined || existing.bootId === undefined || existing.bootId === bootId) {
+        // A retry whose AgentRegistered was lost: answer again, idempotently.
+        this.sendAgentRegistered(from, existingId, bootId)
+        return
+      }
+      // Mesos Master::registerSlave: the agent restarted without its state; its tasks are gone.
+      this.port.log.warn({ agent: existingId, pid: from }, `removing agent ${existingId}: a new agent process registered at its address ${from}`)
+      this.port.metrics.counter('master/slave_removals').inc()
+      this.removeAgent(existing, 'REASON_AGENT_RESTARTED', `Agent ${existing.info.hostname} removed: a new agent registered at the same address`, 'replaced')
     }
     const parsed = this.parseAgent(from, body.agent)
     if (!parsed) return
     const id = `${this.options.idPrefix}-S${this.agentSeq++}`
-    const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+    const record = this.admitAgent(id, from, body.agent, parsed, body.version, bootId)
     this.allocator.addAgent(id, record.total, new Map())
     this.port.metrics.counter('master/slave_registrations').inc()
     this.port.log.info({ agent: id, pid: from, hostname: body.agent.hostname }, `registered agent ${id} at ${from} (${body.agent.hostname})`)
-    this.sendAgentRegistered(from, id, 'AgentRegistered')
+    this.sendAgentRegistered(from, id, bootId)
   }
 
   reregisterAgent(from: Pid, body: ReregisterAgentBody): void {
@@ -192,8 +223,23 @@ export class MasterCore {
       this.port.send(from, 'ShutdownAgent', { message: 'Agent has been marked gone' })
       return
     }
+    const bootId = body.boot_id
+    if ((bootId !== undefined && this.boots.isStale(bootId, from)) || this.boots.wasReplaced(id)) {
+      // Held back by the network from a process that has since been replaced at this address.
+      this.port.log.warn({ agent: id, pid: from }, `ignoring ReregisterAgent of agent ${id} from ${from}: a newer agent process registered there since`)
+      return
+    }
+    const sharing = this.agentsByPid.get(from)
+    if (sharing !== undefined && sharing !== id) {
+      // One pid, one agent: whatever the master had there is an earlier process (or a duplicate).
+      this.port.log.warn({ agent: sharing, pid: from }, `removing agent ${sharing}: agent ${id} reregistered at its address ${from}`)
+      this.port.metrics.counter('master/slave_removals').inc()
+      this.removeAgent(this.agents.get(sharing)!, 'REASON_AGENT_RESTARTED', `Agent removed: agent ${id} reregistered at the same address`, 'replaced')
+    }
     const known = this.agents.get(id)
     if (known) {
+      if (bootId !== undefined) known.bootId = bootId
+      this.boots.admitted(bootId, from, id)
       if (known.pid !== from) this.agentsByPid.delete(known.pid)
       known.pid = from
       known.connected = true
@@ -211,7 +257,7 @@ export class MasterCore {
     const parsed = this.parseAgent(from, body.agent)
     if (!parsed) return
     const wasRemoved = this.removedAgents.delete(id)
-    const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+    const record = this.admitAgent(id, from, body.agent, parsed, body.version, bootId)
     const used = new Map<string, Resources>()
     const killOnReturn: Array<{ frameworkId: string; taskId: string }> = []
     for (const task of body.tasks ?? []) {
@@ -739,7 +785,7 @@ export class MasterCore {
       return
     }
     const aware = framework.partitionAware
-    if (agentId !== undefined && this.agents.has(agentId)) {
+    if (agentId !== undefined && (this.agents.has(agentId) || this.boots.wasReplaced(agentId))) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_GONE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown to the agent')
     } else if (agentId !== undefined && this.removedAgents.has(agentId)) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_UNREACHABLE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unreachable')
@@ -906,7 +952,7 @@ export class MasterCore {
       const message = 'Agent has been marked gone'
       this.port.send(agent.pid, 'ShutdownAgent', { message })
       this.port.metrics.counter('master/slave_removals').inc()
-      this.removeAgent(agent, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
+      this.removeAgent(agent, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, 'gone')
     }
     this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
     return ok()
@@ -975,7 +1021,11 @@ export class MasterCore {
     if (framework.connected) this.port.send(framework.pid, 'Update', { status })
   }
 
-  private removeAgent(agent: AgentRecord, reason: TaskStatusReason, message: string, goneByOperator = false): void {
+  /**
+   * `how`: `unreachable` (missed pings: it may come back), `replaced` (a new agent process took its
+   * address: its tasks are gone) or `gone` (the operator marked it gone).
+   */
+  private removeAgent(agent: AgentRecord, reason: TaskStatusReason, message: string, how: 'unreachable' | 'replaced' | 'gone' = 'unreachable'): void {
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true)
     for (const key of [...agent.tasks]) {
       const frameworkId = key.slice(0, key.indexOf('/'))
@@ -987,9 +1037,9 @@ export class MasterCore {
         this.retireTask(framework, task)
         continue
       }
-      const state: TaskState = framework.partitionAware ? (goneByOperator ? 'TASK_GONE_BY_OPERATOR' : 'TASK_UNREACHABLE') : 'TASK_LOST'
+      const state: TaskState = !framework.partitionAware ? 'TASK_LOST' : how === 'gone' ? 'TASK_GONE_BY_OPERATOR' : how === 'replaced' ? 'TASK_GONE' : 'TASK_UNREACHABLE'
       const status: TaskStatus = { task_id: task.info.task_id, state, reason, message, source: 'SOURCE_MASTER', agent_id: { value: agent.id }, timestamp: this.port.now() / 1000 }
-      this.port.metrics.counter(state === 'TASK_LOST' ? 'master/tasks_lost' : state === 'TASK_UNREACHABLE' ? 'master/tasks_unreachable' : 'master/tasks_gone_by_operator').inc()
+      this.port.metrics.counter(REMOVAL_COUNTERS[state] ?? 'master/tasks_lost').inc()
       task.state = state
       task.status = status
       task.pendingUuid = undefined
@@ -1000,7 +1050,8 @@ export class MasterCore {
     this.allocator.removeAgent(agent.id)
     this.agents.delete(agent.id)
     this.agentsByPid.delete(agent.pid)
-    if (!goneByOperator) this.removedAgents.set(agent.id, this.port.now())
+    if (how === 'unreachable') this.removedAgents.set(agent.id, this.port.now())
+    this.boots.agentRemoved(agent.bootId, agent.id, how === 'replaced')
     this.port.unlink(agent.pid)
     if (this.observers.size > 0) this.notify({ type: 'AGENT_REMOVED', agentId: agent.id })
   }
@@ -1096,7 +1147,7 @@ export class MasterCore {
     }
   }
 
-  private admitAgent(id: string, pid: Pid, info: AgentInfo, total: Resources, version: string): AgentRecord {
+  private admitAgent(id: string, pid: Pid, info: AgentInfo, total: Resources, version: string, bootId: string | undefined): AgentRecord {
     const record: AgentRecord = {
       id,
       pid,
@@ -1110,6 +1161,8 @@ export class MasterCore {
       offers: new Set(),
       version,
     }
+    if (bootId !== undefined) record.bootId = bootId
+    this.boots.admitted(bootId, pid, id)
     this.agents.set(id, record)
     this.agentsByPid.set(pid, id)
     this.port.link(pid)
@@ -1117,9 +1170,10 @@ export class MasterCore {
     return record
   }
 
-  private sendAgentRegistered(pid: Pid, id: string, type: 'AgentRegistered'): void {
-    this.port.send(pid, type, {
+  private sendAgentRegistered(pid: Pid, id: string, bootId: string | undefined): void {
+    this.port.send(pid, 'AgentRegistered', {
       agent_id: { value: id },
+      ...(bootId === undefined ? {} : { boot_id: bootId }),
       connection: { total_ping_timeout_seconds: (this.options.agentPingTimeoutMs * this.options.maxAgentPingTimeouts) / 1000 },
       master_info: this.masterInfo(),
     })

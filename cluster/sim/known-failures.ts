@@ -23,17 +23,6 @@ export interface KnownFailure {
 
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
-    id: 'K2',
-    invariant: 'agent-identity',
-    pattern: /started afresh but registered as agent/,
-    diagnosis:
-      'a restarted agent (no checkpoint) sends RegisterAgent from the pid of its dead predecessor; actors/master/master-core.ts ' +
-      'registerAgent() takes it for a retry and answers with the old agent id, so the master keeps the old tasks on an agent that ' +
-      'has none (Mesos removes the old agent: "a new agent registered at the same address")',
-    reproduce: '--seed 5 --steps 100 --agents 5 --frameworks 3',
-    consequences: ['tasks-accounted', 'resources-released', 'updates-delivered', 'agent-capacity'],
-  },
-  {
     id: 'K5',
     invariant: 'tasks-accounted',
     pattern: /believes it TASK_STAGING, but agent .* is live but does not have it/,
@@ -76,18 +65,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     // Seen with earlier timings (link pings 1 s, settling 20 + 10 s, update retries up to 16 s);
     // no seed of the current timings hits it yet, but nothing fixed it.
     reproduce: '--seed 26 --steps 100 --agents 5 --frameworks 2 (earlier timings)',
-  },
-  {
-    id: 'K10',
-    invariant: 'agent-identity',
-    pattern: /the master has agent .* at .*, but .* there is agent/,
-    diagnosis:
-      'RegisterAgent retries delayed in the network reach the master after it removed the agent (missed pings): ' +
-      'actors/master/master-core.ts registerAgent() admits the same agent process again under a new id; the agent, registered ' +
-      'under its first id, ignores that AgentRegistered, and actors/agent/agent-core.ts onRunTask() silently drops every task ' +
-      'for the phantom id, so they stay TASK_STAGING for ever; the master also rejects the agent\'s own updates (agent id mismatch)',
-    reproduce: '--seed 143 --steps 100 --agents 5 --frameworks 3',
-    consequences: ['tasks-accounted', 'resources-released', 'agent-capacity', 'updates-delivered'],
   },
 ]
 
