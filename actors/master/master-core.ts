@@ -32,6 +32,7 @@ import {
 import { BoundedHistory } from './bounded-history.js'
 import { AgentBoots } from './agent-boots.js'
 import { OfferTimeouts } from './offer-timeouts.js'
+import { stagingTasksToReconcile } from './staging-reconciler.js'
 import { MASTER_VERSION, type MasterOptions } from './master-options.js'
 import { frameworkRoles, hasCapability, taskKey, type AgentRecord, type FrameworkRecord, type OfferRecord, type TaskRecord } from './records.js'
 import { idError, isResourceError, resourcesForRole, validateTask } from './task-validation.js'
@@ -148,6 +149,7 @@ export class MasterCore {
     private readonly allocator: AllocatorLink,
     private readonly schedule: (event: MasterTimerEvent, delayMs: number) => unknown,
   ) {
+    if (!(options.taskStagingTimeoutMs > 0)) throw new RangeError(`taskStagingTimeoutMs must be a positive number of milliseconds, got ${options.taskStagingTimeoutMs}`)
     this.startedAt = port.now()
     this.completedFrameworks = new BoundedHistory(options.maxCompletedFrameworks)
     this.offerTimeouts = new OfferTimeouts(port.clock, options.offerTimeoutMs, (offerId, ms) => schedule({ type: 'master.offerTimeout', offerId }, ms))
@@ -318,6 +320,27 @@ export class MasterCore {
       }
       agent.missedPings++
       this.port.send(agent.pid, 'Ping', { connected: true })
+    }
+  }
+
+  /**
+   * Asks connected agents about tasks TASK_STAGING longer than taskStagingTimeoutMs: a lost
+   * RunTask must not leave a task staging (and its resources used) for ever.
+   */
+  reconcileStagingTasks(): void {
+    const questions = stagingTasksToReconcile(this.frameworks.values(), this.agents, this.port.now(), this.options.taskStagingTimeoutMs)
+    for (const [agentId, byFramework] of questions) {
+      const agent = this.agents.get(agentId)!
+      for (const [frameworkId, tasks] of byFramework) {
+        const framework = this.frameworks.get(frameworkId)!
+        this.port.log.warn({ agent: agentId, framework: frameworkId, tasks: tasks.length }, `asking agent ${agentId} about ${tasks.length} task(s) of framework ${frameworkId} staging for over ${this.options.taskStagingTimeoutMs} ms`)
+        this.port.metrics.counter('master/staging_tasks_reconciled').inc(tasks.length)
+        this.port.send(agent.pid, 'ReconcileTasks', {
+          framework_id: { value: frameworkId },
+          statuses: tasks.map(t => ({ task_id: t.info.task_id, state: t.state, agent_id: { value: agentId } })),
+          framework: framework.info,
+        })
+      }
     }
   }
 

@@ -85,6 +85,7 @@ export const masterMachine = setup({
   delays: {
     pingInterval: ({ context }) => context.options.agentPingTimeoutMs,
     heartbeatInterval: ({ context }) => context.options.heartbeatIntervalMs,
+    stagingCheckInterval: ({ context }) => context.options.taskStagingTimeoutMs / 2,
   },
 }).createMachine({
   id: 'master',
@@ -140,6 +141,12 @@ export const masterMachine = setup({
       initial: 'waiting',
       states: {
         waiting: { after: { pingInterval: { target: 'waiting', reenter: true, actions: ({ context }) => context.core.pingRound() } } },
+      },
+    },
+    stagingChecks: {
+      initial: 'waiting',
+      states: {
+        waiting: { after: { stagingCheckInterval: { target: 'waiting', reenter: true, actions: ({ context }) => context.core.reconcileStagingTasks() } } },
       },
     },
     heartbeats: {

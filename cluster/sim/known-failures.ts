@@ -23,17 +23,6 @@ export interface KnownFailure {
 
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
-    id: 'K5',
-    invariant: 'tasks-accounted',
-    pattern: /believes it TASK_STAGING, but agent .* is live but does not have it/,
-    diagnosis:
-      'a lost RunTask (the transport is at-most-once, like NATS) leaves the task TASK_STAGING at the master for ever: nothing ' +
-      'reconciles an agent that stays connected (Mesos relies on TCP breaking). Reconciliation answers STAGING and the resources ' +
-      'stay used. The master could send ReconcileTasks (agent-core onReconcileTasks exists) for tasks STAGING too long',
-    reproduce: '--seed 3 --steps 100 --agents 3 --frameworks 3',
-    consequences: ['resources-released'],
-  },
-  {
     id: 'K6',
     invariant: 'agent-registered-state',
     pattern: /is in state 'registered' but has/,
