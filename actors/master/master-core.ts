@@ -262,8 +262,10 @@ export class MasterCore {
     const record = this.admitAgent(id, from, body.agent, parsed, body.version, bootId)
     const used = new Map<string, Resources>()
     const killOnReturn: Array<{ frameworkId: string; taskId: string }> = []
+    // Mesos re-adds every task the agent reports, terminal ones too: their updates are not all
+    // acknowledged yet, and until they are the master must answer reconciliation with them.
     for (const task of body.tasks ?? []) {
-      if (isTerminalState(task.state)) continue
+      const terminal = isTerminalState(task.state)
       const framework = this.frameworks.get(task.framework_id.value)
       let resources: Resources
       try {
@@ -271,17 +273,28 @@ export class MasterCore {
       } catch {
         continue
       }
-      record.used = record.used.add(resources)
-      const forFramework = used.get(task.framework_id.value) ?? Resources.EMPTY
-      used.set(task.framework_id.value, forFramework.add(resources))
+      if (!terminal) {
+        record.used = record.used.add(resources)
+        const forFramework = used.get(task.framework_id.value) ?? Resources.EMPTY
+        used.set(task.framework_id.value, forFramework.add(resources))
+      }
       const info: TaskInfo = { name: task.name, task_id: task.task_id, agent_id: { value: id }, resources: task.resources }
       if (task.executor_id) info.executor = { executor_id: task.executor_id }
       if (framework && !framework.tasks.has(task.task_id.value)) {
-        if (wasRemoved && !framework.partitionAware) {
+        if (wasRemoved && !framework.partitionAware && !terminal) {
           // Mesos: a non-partition-aware framework was told TASK_LOST; the task must not live on.
           killOnReturn.push({ frameworkId: framework.id, taskId: task.task_id.value })
         }
         this.addTask(framework, info, resources, id, task.state, allocationRoleOf(resources) ?? framework.roles[0] ?? '*', false)
+        const added = framework.tasks.get(task.task_id.value)!
+        if (task.status_update_state !== undefined) {
+          // Mesos answers reconciliation with the state of the update the framework is being
+          // sent (status_update_state), not the latest: a task whose RUNNING is still on its way
+          // must not be reported FINISHED first.
+          added.status = { ...added.status, state: task.status_update_state }
+          // Retired once the framework acknowledges the terminal update the agent retries.
+          if (terminal && isTerminalState(task.status_update_state)) added.pendingUuid = task.status_update_uuid
+        }
       } else if (!framework && !this.removedFrameworkIds.has(task.framework_id.value)) {
         // After a master failover agents often come back before their frameworks: keep the
         // task (Mesos's orphan tasks) until the framework resubscribes with its id.
@@ -381,7 +394,44 @@ export class MasterCore {
     if (update.executor_id && !status.executor_id) status.executor_id = update.executor_id
     const task = framework.tasks.get(status.task_id.value)
     if (task) this.updateTask(framework, task, status, update.uuid)
+    else if (!isTerminalState(status.state)) this.readdReportedTask(framework, this.agents.get(agentId)!, status, update.uuid)
     if (framework.connected) this.port.send(framework.pid, 'Update', { status })
+  }
+
+  /**
+   * An agent reports a live task the master does not know: its RunTask reached the agent only
+   * after the master had removed the agent (and told the framework the task was lost or
+   * unreachable), and after the agent sent the ReregisterAgent that readmitted it. The agent runs
+   * it, so the master re-adds it, as it re-adds every task a reregistering agent reports; the
+   * task's resources come from its record in the framework's history.
+   */
+  private readdReportedTask(framework: FrameworkRecord, agent: AgentRecord, status: TaskStatus, uuid: string | undefined): void {
+    const taskId = status.task_id.value
+    const past = framework.completedTasks.findLast(t => t.info.task_id.value === taskId && t.agentId === agent.id)
+    if (!past) {
+      this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, unknown to the master and to its history: forwarding its update only`)
+      return
+    }
+    this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, which the master had removed: re-adding it`)
+    this.addTask(framework, past.info, past.resources, agent.id, status.state, past.role)
+    const task = framework.tasks.get(taskId)!
+    task.status = status
+    task.pendingUuid = uuid
+    // The allocator must count the task's resources as used; they may be on offer right now.
+    for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true)
+    const used = new Map<string, Resources>()
+    for (const key of agent.tasks) {
+      const frameworkId = key.slice(0, key.indexOf('/'))
+      const t = this.frameworks.get(frameworkId)?.tasks.get(key.slice(frameworkId.length + 1))
+      if (t && !isTerminalState(t.state)) used.set(frameworkId, (used.get(frameworkId) ?? Resources.EMPTY).add(t.resources))
+    }
+    this.allocator.removeAgent(agent.id)
+    this.allocator.addAgent(agent.id, agent.total, used)
+    if (!agent.connected) this.allocator.deactivateAgent(agent.id)
+    if (past.state === 'TASK_LOST' && !framework.partitionAware) {
+      // As for a returning agent's tasks: a non-partition-aware framework was told TASK_LOST.
+      this.port.send(agent.pid, 'KillTask', { framework_id: { value: framework.id }, task_id: { value: taskId } })
+    }
   }
 
   exitedExecutor(from: Pid, body: ExitedExecutorBody): void {
@@ -1009,6 +1059,9 @@ export class MasterCore {
 
   private updateTask(framework: FrameworkRecord, task: TaskRecord, status: TaskStatus, uuid: string | undefined): void {
     const wasTerminal = isTerminalState(task.state)
+    // Mesos Master::updateTask: an older update (a retry of one sent before the task ended) never
+    // takes a task back from a terminal state; it is still forwarded to the framework.
+    if (wasTerminal && !isTerminalState(status.state)) return
     const changed = task.state !== status.state
     task.state = status.state
     task.status = status

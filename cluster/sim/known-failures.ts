@@ -33,28 +33,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     reproduce: '--seed 11 --steps 100 --agents 5 --frameworks 3',
     consequences: ['tasks-accounted', 'updates-delivered', 'resources-released'],
   },
-  {
-    id: 'K8',
-    invariant: 'agent-capacity',
-    pattern: /runs .* and the master offers .* of it: more than its total/,
-    diagnosis:
-      'a RunTask in flight when the master removes the agent arrives after the agent sent its ReregisterAgent: the readmitted agent ' +
-      'runs a task the master no longer tracks (actors/master/master-core.ts statusUpdate() forwards updates of unknown tasks without ' +
-      're-adding them), so the master offers the resources that task holds',
-    reproduce: '--seed 119 --steps 100 --agents 5 --frameworks 3',
-  },
-  {
-    id: 'K9',
-    invariant: 'terminal-is-final',
-    pattern: /from TASK_GONE \(REASON_RECONCILIATION\) back to/,
-    diagnosis:
-      'actors/master/master-core.ts reregisterAgent() (readmitting a removed agent) skips tasks that are terminal at the agent but ' +
-      'still have unacknowledged updates; those updates keep coming for a task the master no longer knows, and reconciliation ' +
-      'answers TASK_GONE (terminal) before the task\'s RUNNING/FINISHED reach the framework. Mesos re-adds every reported task',
-    // Seen with earlier timings (link pings 1 s, settling 20 + 10 s, update retries up to 16 s);
-    // no seed of the current timings hits it yet, but nothing fixed it.
-    reproduce: '--seed 26 --steps 100 --agents 5 --frameworks 2 (earlier timings)',
-  },
 ]
 
 export function knownFailureFor(v: Violation, known: readonly KnownFailure[] = KNOWN_FAILURES): KnownFailure | undefined {
