@@ -857,6 +857,14 @@ export class MasterCore {
       // After a failover its agent may not have re-registered yet: answer once it has (or never).
       return
     }
+    const past = framework.completedTasks.findLast(t => t.info.task_id.value === taskId && (agentId === undefined || t.agentId === agentId))
+    if (past && isTerminalState(past.state) && past.pendingUuid !== undefined) {
+      // Retired with its agent's removal while its terminal update was still on its way to the
+      // framework (unacknowledged): that update is its last word, not TASK_UNREACHABLE or
+      // TASK_GONE, which would take the task back from its terminal state.
+      this.sendReconciled(framework, past)
+      return
+    }
     const aware = framework.partitionAware
     if (agentId !== undefined && (this.agents.has(agentId) || this.boots.wasReplaced(agentId))) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_GONE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown to the agent')

@@ -82,3 +82,23 @@ t.test('a task its agent runs but the master dropped is re-added, with its resou
     t.equal(offered.reduce((n: number, o: any) => n + cpusOf(o.resources), 0), 3)
   }
 })
+
+t.test('reconciling a task retired with its agent while its terminal update was on its way answers that update', async t => {
+  const w = new MasterWorld({ agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 2 })
+  const agent = w.registerAgent('agent', 'a1', 'cpus:4;mem:4096')
+  const f = w.subscribe('sched', 'f1', { capabilities: [{ type: 'PARTITION_AWARE' }] })
+  w.settle(1100)
+  const offer = f.last('Offers')!.body.offers[0]
+  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agent.id, 'cpus:1;mem:128')] } }] })
+  w.settle()
+  update(agent, f.id(), 't1', 'TASK_FINISHED', U1)
+  w.settle()
+  // Not acknowledged (the framework has not seen it yet, say); then the agent is removed.
+  agent.answering.pings = false
+  w.settle(5_000)
+  t.equal(w.core.agents.size, 0)
+  f.send('Reconcile', { framework_id: { value: f.id() }, tasks: [{ task_id: { value: 't1' }, agent_id: { value: agent.id } }] })
+  w.settle()
+  t.match(statusesOf(f, 't1').at(-1), { state: 'TASK_FINISHED', reason: 'REASON_RECONCILIATION' }, 'not TASK_UNREACHABLE after TASK_FINISHED')
+  t.notOk('uuid' in statusesOf(f, 't1').at(-1), 'a reconciliation answer is not acknowledged')
+})
