@@ -412,6 +412,12 @@ export class MasterCore {
       this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, unknown to the master and to its history: forwarding its update only`)
       return
     }
+    if (!agent.total.unallocate().contains(agent.used.add(past.resources).unallocate())) {
+      // Its resources went to other tasks meanwhile: the agent cannot run them all.
+      this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, which the master had removed and whose resources are in use again: killing it`)
+      this.port.send(agent.pid, 'KillTask', { framework_id: { value: framework.id }, task_id: { value: taskId } })
+      return
+    }
     this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, which the master had removed: re-adding it`)
     this.addTask(framework, past.info, past.resources, agent.id, status.state, past.role)
     const task = framework.tasks.get(taskId)!

@@ -102,3 +102,20 @@ t.test('reconciling a task retired with its agent while its terminal update was 
   t.match(statusesOf(f, 't1').at(-1), { state: 'TASK_FINISHED', reason: 'REASON_RECONCILIATION' }, 'not TASK_UNREACHABLE after TASK_FINISHED')
   t.notOk('uuid' in statusesOf(f, 't1').at(-1), 'a reconciliation answer is not acknowledged')
 })
+
+t.test('a dropped task whose resources are in use again is killed, not re-added', async t => {
+  const { w, agent, f, frameworkId } = removedAgentWithTask(true)
+  agent.send('ReregisterAgent', { agent: { hostname: 'a1', port: 5051, resources: resourcesJson('cpus:4;mem:4096'), id: { value: agent.id } }, version: '0.1.0', tasks: [] })
+  w.settle(1100)
+  const offer = f.got('Offers').at(-1)!.body.offers.find((o: any) => w.core.offers.has(o.id.value))
+  f.send('Accept', { framework_id: { value: frameworkId }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t2', agent.id, 'cpus:4;mem:128')] } }] })
+  w.settle()
+  t.equal(w.masterRt.metrics.snapshot()['master/cpus_used'], 4)
+  const kills = agent.got('KillTask').length
+  update(agent, frameworkId, 't1', 'TASK_RUNNING', U1)
+  w.settle()
+  t.notOk(w.core.frameworks.get(frameworkId)!.tasks.has('t1'), 'not re-added: the agent has no room for it')
+  t.same(agent.got('KillTask').slice(kills).map(m => m.body.task_id.value), ['t1'], 'killed')
+  t.equal(w.masterRt.metrics.snapshot()['master/cpus_used'], 4)
+  t.equal(w.core.agents.size, 1)
+})
