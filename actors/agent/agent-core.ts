@@ -20,10 +20,11 @@ import {
 } from '../protocol/index.js'
 import { AGENT_VERSION, type AgentFlags } from './flags.js'
 import type { ExecutorHandle, ExecutorKind, SpawnExecutor } from './executors.js'
-import { newContainerId, newStatusUuid, type RandomSource } from './ids.js'
+import { newBootId, newContainerId, newStatusUuid, type RandomSource } from './ids.js'
 import type { CheckpointStore, RecoveredState } from './checkpoint-store.js'
 import type { ProcessLauncher } from './process-launcher.js'
 import { recoverExecutors, killOrphanRuns, type RecoveryHost } from './recovery.js'
+import { ReconciledAway } from './reconciled-away.js'
 import { createSandbox, type RunPathIds } from './sandbox-layout.js'
 import { StatusUpdateManager } from './status-update-manager.js'
 
@@ -155,16 +156,21 @@ export class AgentCore {
   /** Count of non-terminal tasks per state (the tasks_* gauges). */
   readonly activeTasks = new Map<TaskState, number>()
   registered = false
+  /** This process's run (RegisterAgent.boot_id): a restarted process draws a new one. */
+  readonly bootId: string
   /** Set by ShutdownAgent: the machine stops once no executor is left. */
   terminating = false
   private readonly options: AgentCoreOptions
   private readonly executorsByPid = new Map<Pid, Set<ExecutorRecord>>()
+  /** Tasks reconciliation reported lost: their RunTask, if the network only held it back, must not run them. */
+  private readonly reconciledAway = new ReconciledAway()
 
   constructor(options: AgentCoreOptions) {
     this.options = options
     this.port = options.port
     this.masterPid = options.masterPid
     this.info = options.info
+    this.bootId = newBootId(options.random)
     this.sum = new StatusUpdateManager({
       clock: options.port.clock,
       forward: update => this.forward(update),
@@ -203,7 +209,18 @@ export class AgentCore {
   // ---- registration -------------------------------------------------------------------------
 
   registerMessage(): ProtocolBody<'RegisterAgent'> {
-    return { agent: this.info, version: AGENT_VERSION }
+    return { agent: this.info, version: AGENT_VERSION, boot_id: this.bootId }
+  }
+
+  /**
+   * Why an AgentRegistered must be ignored, if it must: it answers an earlier process at this
+   * address (another boot id), or names another id than the one this agent already holds.
+   */
+  registeredMismatch(body: ProtocolBody<'AgentRegistered'>): string | undefined {
+    if (body.boot_id !== undefined && body.boot_id !== this.bootId) return `it answers agent process ${body.boot_id}, this is ${this.bootId}`
+    const id = body.agent_id.value
+    if (this.agentId !== undefined && this.agentId !== id) return `it names agent id ${id}, but this agent is ${this.agentId}`
+    return undefined
   }
 
   /** Mesos's ReregisterSlaveMessage: every task the agent has, and the frameworks they belong to. */
@@ -221,7 +238,7 @@ export class AgentCore {
         if (!ex.commandTask && ex.state !== 'TERMINATED') executorInfos.push(ex.info)
       }
     }
-    const body: ProtocolBody<'ReregisterAgent'> = { agent: this.info, version: AGENT_VERSION, tasks, executor_infos: executorInfos, frameworks }
+    const body: ProtocolBody<'ReregisterAgent'> = { agent: this.info, version: AGENT_VERSION, boot_id: this.bootId, tasks, executor_infos: executorInfos, frameworks }
     if (this.completedFrameworks.length > 0) {
       body.completed_frameworks = this.completedFrameworks.map(fw => ({ framework_info: fw.info, tasks: fw.completed }))
     }
@@ -464,7 +481,19 @@ export class AgentCore {
     const task = body.task
     const frameworkId = body.framework_id.value
     if (task.agent_id.value !== this.agentId) {
-      this.port.log.warn({ task: task.task_id.value }, `ignoring task ${task.task_id.value}: it was meant for agent ${task.agent_id.value}, this is ${this.agentId}`)
+      // Meant for an agent id this process does not hold (an earlier process at this address).
+      // Mesos ignores it, relying on the master to notice that agent's connection broke; here
+      // nothing else would tell the master, and the task would stay TASK_STAGING: it is lost.
+      const state: TaskState = partitionAware(body.framework) ? 'TASK_DROPPED' : 'TASK_LOST'
+      const message = `Task was meant for agent ${task.agent_id.value}, but this agent is ${this.agentId ?? 'not registered yet'}`
+      this.port.log.warn({ task: task.task_id.value }, `answering ${state} for task ${task.task_id.value}: ${message}`)
+      this.count('slave/valid_status_updates')
+      this.sum.update(this.agentUpdate(frameworkId, task.task_id.value, state, message, 'REASON_AGENT_UNKNOWN'))
+      return
+    }
+    if (this.reconciledAway.forget(frameworkId, task.task_id.value)) {
+      // The master asked about the task before this RunTask arrived, and it was reported lost.
+      this.port.log.warn({ task: task.task_id.value }, `ignoring task ${task.task_id.value}: it arrived after reconciliation reported it lost`)
       return
     }
     if (this.terminating) {
@@ -930,6 +959,7 @@ export class AgentCore {
       const taskId = status.task_id.value
       if (fw?.taskExecutors.has(taskId)) continue
       this.port.log.warn(`reconciling task ${taskId} of framework ${frameworkId} as ${state}: unknown to the agent`)
+      this.reconciledAway.add(frameworkId, taskId)
       // Straight to the manager, as Mesos does (statusUpdate() would drop unknown frameworks).
       this.count('slave/valid_status_updates')
       this.sum.update(this.agentUpdate(frameworkId, taskId, state, 'Reconciliation: task unknown to the agent', 'REASON_RECONCILIATION'))

@@ -128,10 +128,8 @@ export const agentMachine = setup({
     idle: ({ context }) => context.core.idle,
     // An AgentRegistered for another id is a reply meant for someone else (e.g. a dead
     // predecessor on this pid): it must not make this agent 'registered' (sim K6).
-    registeredAsThisAgent: ({ context, event }) => {
-      const id = context.core.agentId
-      return id === undefined || id === (event as Ev<'AgentRegistered'>).body.agent_id.value
-    },
+    // A reply to an earlier process on this pid (another boot id) counts as someone else's too.
+    registeredAsThisAgent: ({ context, event }) => context.core.registeredMismatch((event as Ev<'AgentRegistered'>).body) === undefined,
     reregisteredAsThisAgent: ({ context, event }) => context.core.agentId === (event as Ev<'AgentReregistered'>).body.agent_id.value,
   },
   actions: {
@@ -163,7 +161,8 @@ export const agentMachine = setup({
     },
     ignoreOtherId: ({ context, event }) => {
       const e = event as Ev<'AgentRegistered'> | Ev<'AgentReregistered'>
-      context.port.log.error(`${e.type === 'AgentRegistered' ? 'registered' : 'reregistered'} with agent id ${e.body.agent_id.value}, but this agent is ${context.core.agentId}: ignoring`)
+      const why = e.type === 'AgentRegistered' ? context.core.registeredMismatch(e.body) : `it names agent id ${e.body.agent_id.value}, but this agent is ${context.core.agentId}`
+      context.port.log.error(`ignoring ${e.type} from ${e.from}: ${why}`)
     },
     onRegistered: ({ context, event }) => {
       const e = event as Ev<'AgentRegistered'>

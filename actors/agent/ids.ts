@@ -18,6 +18,14 @@ export function newStatusUuid(random: RandomSource): string {
   return Buffer.from(randomBytes16(random)).toString('base64')
 }
 
+/**
+ * The agent process's boot id (RegisterAgent.boot_id): drawn once per process start, so that
+ * the master can tell this process's registration retries from those of an earlier one.
+ */
+export function newBootId(random: RandomSource): string {
+  return Buffer.from(randomBytes16(random)).toString('hex')
+}
+
 /** A container id in Mesos's form: a version-4 UUID in its hyphenated text form. */
 export function newContainerId(random: RandomSource): string {
   const b = randomBytes16(random)

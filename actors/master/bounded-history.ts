@@ -21,6 +21,12 @@ export class BoundedHistory<T> {
     return this.items.length - this.start
   }
 
+  /** The newest item that matches. */
+  findLast(match: (item: T) => boolean): T | undefined {
+    for (let i = this.items.length - 1; i >= this.start; i--) if (match(this.items[i]!)) return this.items[i]
+    return undefined
+  }
+
   /** Oldest first. */
   toArray(): T[] {
     return this.items.slice(this.start)

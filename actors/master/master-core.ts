@@ -30,6 +30,9 @@ import {
   type TaskStatusReason,
 } from '../protocol/index.js'
 import { BoundedHistory } from './bounded-history.js'
+import { AgentBoots } from './agent-boots.js'
+import { OfferTimeouts } from './offer-timeouts.js'
+import { stagingTasksToReconcile } from './staging-reconciler.js'
 import { MASTER_VERSION, type MasterOptions } from './master-options.js'
 import { frameworkRoles, hasCapability, taskKey, type AgentRecord, type FrameworkRecord, type OfferRecord, type TaskRecord } from './records.js'
 import { idError, isResourceError, resourcesForRole, validateTask } from './task-validation.js'
@@ -97,7 +100,10 @@ export interface OfferGrant {
 }
 
 /** Events the core schedules for itself (timers), delivered back through the machine. */
-export type MasterTimerEvent = { type: 'master.frameworkFailoverTimeout'; frameworkId: string } | { type: 'master.agentReregisterTimeout' }
+export type MasterTimerEvent =
+  | { type: 'master.frameworkFailoverTimeout'; frameworkId: string }
+  | { type: 'master.agentReregisterTimeout' }
+  | { type: 'master.offerTimeout'; offerId: string }
 
 const TERMINAL_COUNTERS: Partial<Record<TaskState, string>> = {
   TASK_FINISHED: 'master/tasks_finished',
@@ -107,6 +113,14 @@ const TERMINAL_COUNTERS: Partial<Record<TaskState, string>> = {
   TASK_ERROR: 'master/tasks_error',
   TASK_DROPPED: 'master/tasks_dropped',
   TASK_GONE: 'master/tasks_gone',
+}
+
+/** The counter of each state a task on a removed agent gets. */
+const REMOVAL_COUNTERS: Partial<Record<TaskState, string>> = {
+  TASK_LOST: 'master/tasks_lost',
+  TASK_UNREACHABLE: 'master/tasks_unreachable',
+  TASK_GONE: 'master/tasks_gone',
+  TASK_GONE_BY_OPERATOR: 'master/tasks_gone_by_operator',
 }
 
 /** About 100 KB of JSON-shaped offers per message, far below NATS's 1 MiB max_payload. */
@@ -138,6 +152,8 @@ export class MasterCore {
   readonly recovery = new AgentRecovery()
   /** Pids whose registration or subscription waits for its registry write (retries are ignored meanwhile). */
   private readonly persisting = new Set<string>()
+  private readonly offerTimeouts: OfferTimeouts
+  private readonly boots = new AgentBoots()
 
   constructor(
     private readonly port: ActorPort,
@@ -148,9 +164,11 @@ export class MasterCore {
     /** Runs a registry continuation as a master event. */
     deliver: (fn: () => void) => void = fn => fn(),
   ) {
+    if (!(options.taskStagingTimeoutMs > 0)) throw new RangeError(`taskStagingTimeoutMs must be a positive number of milliseconds, got ${options.taskStagingTimeoutMs}`)
     this.startedAt = port.now()
     this.registry = registry ? new RegistryWriter(registry, port, deliver) : undefined
     this.completedFrameworks = new BoundedHistory(options.maxCompletedFrameworks)
+    this.offerTimeouts = new OfferTimeouts(port.clock, options.offerTimeoutMs, (offerId, ms) => schedule({ type: 'master.offerTimeout', offerId }, ms))
     const m = port.metrics
     m.gauge('master/uptime_secs', () => (this.port.now() - this.startedAt) / 1000)
     m.gauge('master/elected', () => 1)
@@ -176,11 +194,32 @@ export class MasterCore {
   // --- agents --------------------------------------------------------------------------------
 
   registerAgent(from: Pid, body: RegisterAgentBody): void {
+    const bootId = body.boot_id
+    if (bootId !== undefined && this.boots.isStale(bootId, from)) {
+      this.port.log.warn({ pid: from, boot: bootId }, `ignoring RegisterAgent from ${from}: it comes from an earlier agent process (${bootId}) than the one registered there since`)
+      return
+    }
+    const removedId = bootId === undefined ? undefined : this.boots.removedAgentOf(bootId)
+    if (removedId !== undefined) {
+      // A retry the network held back until after this process's agent was removed: admitting
+      // it again would give one process two ids. Answer with its id (a process that never heard
+      // it takes it, misses pings and reregisters, as a removed agent does) and admit nothing.
+      this.port.log.warn({ pid: from, agent: removedId }, `RegisterAgent from ${from} is a late retry of removed agent ${removedId}: answering, not admitting`)
+      this.sendAgentRegistered(from, removedId, bootId)
+      return
+    }
     const existingId = this.agentsByPid.get(from)
     if (existingId) {
-      // A retry whose AgentRegistered was lost: answer again, idempotently.
-      this.sendAgentRegistered(from, existingId, 'AgentRegistered')
-      return
+      const existing = this.agents.get(existingId)!
+      if (bootId === undefined || existing.bootId === undefined || existing.bootId === bootId) {
+        // A retry whose AgentRegistered was lost: answer again, idempotently.
+        this.sendAgentRegistered(from, existingId, bootId)
+        return
+      }
+      // Mesos Master::registerSlave: the agent restarted without its state; its tasks are gone.
+      this.port.log.warn({ agent: existingId, pid: from }, `removing agent ${existingId}: a new agent process registered at its address ${from}`)
+      this.port.metrics.counter('master/slave_removals').inc()
+      this.removeAgent(existing, 'REASON_AGENT_RESTARTED', `Agent ${existing.info.hostname} removed: a new agent registered at the same address`, 'replaced')
     }
     if (this.persisting.has(from)) return
     const parsed = this.parseAgent(from, body.agent)
@@ -188,11 +227,11 @@ export class MasterCore {
     const id = `${this.options.idPrefix}-S${this.agentSeq++}`
     const entry = { id, info: { ...body.agent, id: { value: id } }, pid: from, version: body.version, registered_at: this.port.now() }
     this.persist(from, [encodeEntry('agents', id, entry)], `registering agent ${id} at ${from}`, () => {
-      const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+      const record = this.admitAgent(id, from, body.agent, parsed, body.version, bootId)
       this.allocator.addAgent(id, record.total, new Map())
       this.port.metrics.counter('master/slave_registrations').inc()
       this.port.log.info({ agent: id, pid: from, hostname: body.agent.hostname }, `registered agent ${id} at ${from} (${body.agent.hostname})`)
-      this.sendAgentRegistered(from, id, 'AgentRegistered')
+      this.sendAgentRegistered(from, id, bootId)
     })
   }
 
@@ -207,8 +246,23 @@ export class MasterCore {
       this.port.send(from, 'ShutdownAgent', { message: 'Agent has been marked gone' })
       return
     }
+    const bootId = body.boot_id
+    if ((bootId !== undefined && this.boots.isStale(bootId, from)) || this.boots.wasReplaced(id)) {
+      // Held back by the network from a process that has since been replaced at this address.
+      this.port.log.warn({ agent: id, pid: from }, `ignoring ReregisterAgent of agent ${id} from ${from}: a newer agent process registered there since`)
+      return
+    }
+    const sharing = this.agentsByPid.get(from)
+    if (sharing !== undefined && sharing !== id) {
+      // One pid, one agent: whatever the master had there is an earlier process (or a duplicate).
+      this.port.log.warn({ agent: sharing, pid: from }, `removing agent ${sharing}: agent ${id} reregistered at its address ${from}`)
+      this.port.metrics.counter('master/slave_removals').inc()
+      this.removeAgent(this.agents.get(sharing)!, 'REASON_AGENT_RESTARTED', `Agent removed: agent ${id} reregistered at the same address`, 'replaced')
+    }
     const known = this.agents.get(id)
     if (known) {
+      if (bootId !== undefined) known.bootId = bootId
+      this.boots.admitted(bootId, from, id)
       if (known.pid !== from) this.agentsByPid.delete(known.pid)
       known.pid = from
       known.connected = true
@@ -236,11 +290,13 @@ export class MasterCore {
   private readmitAgent(from: Pid, body: ReregisterAgentBody, id: string, parsed: Resources): void {
     this.recovery.returned(id)
     const wasRemoved = this.removedAgents.delete(id)
-    const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+    const record = this.admitAgent(id, from, body.agent, parsed, body.version, body.boot_id)
     const used = new Map<string, Resources>()
     const killOnReturn: Array<{ frameworkId: string; taskId: string }> = []
+    // Mesos re-adds every task the agent reports, terminal ones too: their updates are not all
+    // acknowledged yet, and until they are the master must answer reconciliation with them.
     for (const task of body.tasks ?? []) {
-      if (isTerminalState(task.state)) continue
+      const terminal = isTerminalState(task.state)
       const framework = this.frameworks.get(task.framework_id.value)
       let resources: Resources
       try {
@@ -248,17 +304,28 @@ export class MasterCore {
       } catch {
         continue
       }
-      record.used = record.used.add(resources)
-      const forFramework = used.get(task.framework_id.value) ?? Resources.EMPTY
-      used.set(task.framework_id.value, forFramework.add(resources))
+      if (!terminal) {
+        record.used = record.used.add(resources)
+        const forFramework = used.get(task.framework_id.value) ?? Resources.EMPTY
+        used.set(task.framework_id.value, forFramework.add(resources))
+      }
       const info: TaskInfo = { name: task.name, task_id: task.task_id, agent_id: { value: id }, resources: task.resources }
       if (task.executor_id) info.executor = { executor_id: task.executor_id }
       if (framework && !framework.tasks.has(task.task_id.value)) {
-        if (wasRemoved && !framework.partitionAware) {
+        if (wasRemoved && !framework.partitionAware && !terminal) {
           // Mesos: a non-partition-aware framework was told TASK_LOST; the task must not live on.
           killOnReturn.push({ frameworkId: framework.id, taskId: task.task_id.value })
         }
         this.addTask(framework, info, resources, id, task.state, allocationRoleOf(resources) ?? framework.roles[0] ?? '*', false)
+        const added = framework.tasks.get(task.task_id.value)!
+        if (task.status_update_state !== undefined) {
+          // Mesos answers reconciliation with the state of the update the framework is being
+          // sent (status_update_state), not the latest: a task whose RUNNING is still on its way
+          // must not be reported FINISHED first.
+          added.status = { ...added.status, state: task.status_update_state }
+          // Retired once the framework acknowledges the terminal update the agent retries.
+          if (terminal && isTerminalState(task.status_update_state)) added.pendingUuid = task.status_update_uuid
+        }
       } else if (!framework && !this.removedFrameworkIds.has(task.framework_id.value)) {
         // After a master failover agents often come back before their frameworks: keep the
         // task (Mesos's orphan tasks) until the framework resubscribes with its id.
@@ -305,6 +372,27 @@ export class MasterCore {
     }
   }
 
+  /**
+   * Asks connected agents about tasks TASK_STAGING longer than taskStagingTimeoutMs: a lost
+   * RunTask must not leave a task staging (and its resources used) for ever.
+   */
+  reconcileStagingTasks(): void {
+    const questions = stagingTasksToReconcile(this.frameworks.values(), this.agents, this.port.now(), this.options.taskStagingTimeoutMs)
+    for (const [agentId, byFramework] of questions) {
+      const agent = this.agents.get(agentId)!
+      for (const [frameworkId, tasks] of byFramework) {
+        const framework = this.frameworks.get(frameworkId)!
+        this.port.log.warn({ agent: agentId, framework: frameworkId, tasks: tasks.length }, `asking agent ${agentId} about ${tasks.length} task(s) of framework ${frameworkId} staging for over ${this.options.taskStagingTimeoutMs} ms`)
+        this.port.metrics.counter('master/staging_tasks_reconciled').inc(tasks.length)
+        this.port.send(agent.pid, 'ReconcileTasks', {
+          framework_id: { value: frameworkId },
+          statuses: tasks.map(t => ({ task_id: t.info.task_id, state: t.state, agent_id: { value: agentId } })),
+          framework: framework.info,
+        })
+      }
+    }
+  }
+
   /** A linked pid went away: an agent is disconnected (kept until pings run out), a framework fails over. */
   exited(pid: Pid): void {
     const agentId = this.agentsByPid.get(pid)
@@ -342,7 +430,50 @@ export class MasterCore {
     if (update.executor_id && !status.executor_id) status.executor_id = update.executor_id
     const task = framework.tasks.get(status.task_id.value)
     if (task) this.updateTask(framework, task, status, update.uuid)
+    else if (!isTerminalState(status.state)) this.readdReportedTask(framework, this.agents.get(agentId)!, status, update.uuid)
     if (framework.connected) this.port.send(framework.pid, 'Update', { status })
+  }
+
+  /**
+   * An agent reports a live task the master does not know: its RunTask reached the agent only
+   * after the master had removed the agent (and told the framework the task was lost or
+   * unreachable), and after the agent sent the ReregisterAgent that readmitted it. The agent runs
+   * it, so the master re-adds it, as it re-adds every task a reregistering agent reports; the
+   * task's resources come from its record in the framework's history.
+   */
+  private readdReportedTask(framework: FrameworkRecord, agent: AgentRecord, status: TaskStatus, uuid: string | undefined): void {
+    const taskId = status.task_id.value
+    const past = framework.completedTasks.findLast(t => t.info.task_id.value === taskId && t.agentId === agent.id)
+    if (!past) {
+      this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, unknown to the master and to its history: forwarding its update only`)
+      return
+    }
+    if (!agent.total.unallocate().contains(agent.used.add(past.resources).unallocate())) {
+      // Its resources went to other tasks meanwhile: the agent cannot run them all.
+      this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, which the master had removed and whose resources are in use again: killing it`)
+      this.port.send(agent.pid, 'KillTask', { framework_id: { value: framework.id }, task_id: { value: taskId } })
+      return
+    }
+    this.port.log.warn({ agent: agent.id, framework: framework.id, task: taskId }, `agent ${agent.id} runs task ${taskId}, which the master had removed: re-adding it`)
+    this.addTask(framework, past.info, past.resources, agent.id, status.state, past.role)
+    const task = framework.tasks.get(taskId)!
+    task.status = status
+    task.pendingUuid = uuid
+    // The allocator must count the task's resources as used; they may be on offer right now.
+    for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true)
+    const used = new Map<string, Resources>()
+    for (const key of agent.tasks) {
+      const frameworkId = key.slice(0, key.indexOf('/'))
+      const t = this.frameworks.get(frameworkId)?.tasks.get(key.slice(frameworkId.length + 1))
+      if (t && !isTerminalState(t.state)) used.set(frameworkId, (used.get(frameworkId) ?? Resources.EMPTY).add(t.resources))
+    }
+    this.allocator.removeAgent(agent.id)
+    this.allocator.addAgent(agent.id, agent.total, used)
+    if (!agent.connected) this.allocator.deactivateAgent(agent.id)
+    if (past.state === 'TASK_LOST' && !framework.partitionAware) {
+      // As for a returning agent's tasks: a non-partition-aware framework was told TASK_LOST.
+      this.port.send(agent.pid, 'KillTask', { framework_id: { value: framework.id }, task_id: { value: taskId } })
+    }
   }
 
   exitedExecutor(from: Pid, body: ExitedExecutorBody): void {
@@ -510,6 +641,7 @@ export class MasterCore {
       const id = `${this.options.idPrefix}-O${this.offerSeq++}`
       const record: OfferRecord = { id, frameworkId: framework.id, agentId: agent.id, role: grant.role, resources: grant.resources }
       this.offers.set(id, record)
+      this.offerTimeouts.start(id)
       framework.offers.add(id)
       agent.offers.add(id)
       let batch = batches.get(framework.id)
@@ -689,8 +821,18 @@ export class MasterCore {
 
   private dropOffer(offer: OfferRecord): void {
     this.offers.delete(offer.id)
+    this.offerTimeouts.cancel(offer.id)
     this.frameworks.get(offer.frameworkId)?.offers.delete(offer.id)
     this.agents.get(offer.agentId)?.offers.delete(offer.id)
+  }
+
+  /** Mesos Master::offerTimeout: an offer still unanswered after --offer_timeout is rescinded. */
+  offerTimeout(offerId: string): void {
+    if (!this.offerTimeouts.fired(offerId) || !this.offers.has(offerId)) return
+    const offer = this.offers.get(offerId)!
+    this.port.log.info({ offer: offerId, framework: offer.frameworkId, agent: offer.agentId }, `offer ${offerId} to framework ${offer.frameworkId} timed out: rescinding it`)
+    this.port.metrics.counter('master/offers_timed_out').inc()
+    this.rescindOffer(offerId, true)
   }
 
   private rescindOffer(offerId: string, tell: boolean): void {
@@ -771,8 +913,16 @@ export class MasterCore {
     }
     // A recovered agent that has not reregistered yet: no answer until it does or is marked unreachable (Mesos).
     if (this.recovery.awaits(agentId)) return
+    const past = framework.completedTasks.findLast(t => t.info.task_id.value === taskId && (agentId === undefined || t.agentId === agentId))
+    if (past && isTerminalState(past.state) && past.pendingUuid !== undefined) {
+      // Retired with its agent's removal while its terminal update was still on its way to the
+      // framework (unacknowledged): that update is its last word, not TASK_UNREACHABLE or
+      // TASK_GONE, which would take the task back from its terminal state.
+      this.sendReconciled(framework, past)
+      return
+    }
     const aware = framework.partitionAware
-    if (agentId !== undefined && this.agents.has(agentId)) {
+    if (agentId !== undefined && (this.agents.has(agentId) || this.boots.wasReplaced(agentId))) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_GONE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unknown to the agent')
     } else if (agentId !== undefined && this.removedAgents.has(agentId)) {
       this.sendMasterUpdate(framework, taskId, agentId, aware ? 'TASK_UNREACHABLE' : 'TASK_LOST', 'REASON_RECONCILIATION', 'Reconciliation: Task is unreachable')
@@ -953,7 +1103,7 @@ export class MasterCore {
         const message = 'Agent has been marked gone'
         this.port.send(current.pid, 'ShutdownAgent', { message })
         this.port.metrics.counter('master/slave_removals').inc()
-        this.removeAgent(current, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, true)
+        this.removeAgent(current, 'REASON_AGENT_REMOVED_BY_OPERATOR', message, 'gone')
       }
       this.port.log.warn({ agent: agentId }, `operator marked agent ${agentId} gone`)
     })
@@ -1110,6 +1260,9 @@ export class MasterCore {
 
   private updateTask(framework: FrameworkRecord, task: TaskRecord, status: TaskStatus, uuid: string | undefined): void {
     const wasTerminal = isTerminalState(task.state)
+    // Mesos Master::updateTask: an older update (a retry of one sent before the task ended) never
+    // takes a task back from a terminal state; it is still forwarded to the framework.
+    if (wasTerminal && !isTerminalState(status.state)) return
     const changed = task.state !== status.state
     task.state = status.state
     task.status = status
@@ -1145,7 +1298,11 @@ export class MasterCore {
     if (framework.connected) this.port.send(framework.pid, 'Update', { status })
   }
 
-  private removeAgent(agent: AgentRecord, reason: TaskStatusReason, message: string, goneByOperator = false): void {
+  /**
+   * `how`: `unreachable` (missed pings: it may come back), `replaced` (a new agent process took its
+   * address: its tasks are gone) or `gone` (the operator marked it gone).
+   */
+  private removeAgent(agent: AgentRecord, reason: TaskStatusReason, message: string, how: 'unreachable' | 'replaced' | 'gone' = 'unreachable'): void {
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true)
     for (const key of [...agent.tasks]) {
       const frameworkId = key.slice(0, key.indexOf('/'))
@@ -1157,9 +1314,9 @@ export class MasterCore {
         this.retireTask(framework, task)
         continue
       }
-      const state: TaskState = framework.partitionAware ? (goneByOperator ? 'TASK_GONE_BY_OPERATOR' : 'TASK_UNREACHABLE') : 'TASK_LOST'
+      const state: TaskState = !framework.partitionAware ? 'TASK_LOST' : how === 'gone' ? 'TASK_GONE_BY_OPERATOR' : how === 'replaced' ? 'TASK_GONE' : 'TASK_UNREACHABLE'
       const status: TaskStatus = { task_id: task.info.task_id, state, reason, message, source: 'SOURCE_MASTER', agent_id: { value: agent.id }, timestamp: this.port.now() / 1000 }
-      this.port.metrics.counter(state === 'TASK_LOST' ? 'master/tasks_lost' : state === 'TASK_UNREACHABLE' ? 'master/tasks_unreachable' : 'master/tasks_gone_by_operator').inc()
+      this.port.metrics.counter(REMOVAL_COUNTERS[state] ?? 'master/tasks_lost').inc()
       task.state = state
       task.status = status
       task.pendingUuid = undefined
@@ -1170,7 +1327,8 @@ export class MasterCore {
     this.allocator.removeAgent(agent.id)
     this.agents.delete(agent.id)
     this.agentsByPid.delete(agent.pid)
-    if (!goneByOperator) this.removedAgents.set(agent.id, this.port.now())
+    if (how === 'unreachable') this.removedAgents.set(agent.id, this.port.now())
+    this.boots.agentRemoved(agent.bootId, agent.id, how === 'replaced')
     this.port.unlink(agent.pid)
     if (this.observers.size > 0) this.notify({ type: 'AGENT_REMOVED', agentId: agent.id })
   }
@@ -1266,7 +1424,7 @@ export class MasterCore {
     }
   }
 
-  private admitAgent(id: string, pid: Pid, info: AgentInfo, total: Resources, version: string): AgentRecord {
+  private admitAgent(id: string, pid: Pid, info: AgentInfo, total: Resources, version: string, bootId: string | undefined): AgentRecord {
     const record: AgentRecord = {
       id,
       pid,
@@ -1280,6 +1438,8 @@ export class MasterCore {
       offers: new Set(),
       version,
     }
+    if (bootId !== undefined) record.bootId = bootId
+    this.boots.admitted(bootId, pid, id)
     this.agents.set(id, record)
     this.agentsByPid.set(pid, id)
     this.port.link(pid)
@@ -1287,9 +1447,10 @@ export class MasterCore {
     return record
   }
 
-  private sendAgentRegistered(pid: Pid, id: string, type: 'AgentRegistered'): void {
-    this.port.send(pid, type, {
+  private sendAgentRegistered(pid: Pid, id: string, bootId: string | undefined): void {
+    this.port.send(pid, 'AgentRegistered', {
       agent_id: { value: id },
+      ...(bootId === undefined ? {} : { boot_id: bootId }),
       connection: { total_ping_timeout_seconds: (this.options.agentPingTimeoutMs * this.options.maxAgentPingTimeouts) / 1000 },
       master_info: this.masterInfo(),
     })

@@ -92,6 +92,7 @@ export const masterMachine = setup({
   delays: {
     pingInterval: ({ context }) => context.options.agentPingTimeoutMs,
     heartbeatInterval: ({ context }) => context.options.heartbeatIntervalMs,
+    stagingCheckInterval: ({ context }) => context.options.taskStagingTimeoutMs / 2,
   },
 }).createMachine({
   id: 'master',
@@ -137,6 +138,7 @@ export const masterMachine = setup({
         'master.offers': { actions: ({ context, event }) => context.core.offer(event.offers) },
         'master.registryWritten': { actions: ({ event }) => event.then() },
         'master.agentReregisterTimeout': { actions: ({ context }) => context.core.agentReregisterTimeout() },
+        'master.offerTimeout': { actions: ({ context, event }) => context.core.offerTimeout(event.offerId) },
         OperatorUpdateWeights: { actions: ({ context, event }) => answer(context.port, event, context.core.updateWeights(event.body)) },
         OperatorUpdateQuota: { actions: ({ context, event }) => answer(context.port, event, context.core.updateQuota(event.body)) },
         OperatorReserveResources: { actions: ({ context, event }) => answer(context.port, event, context.core.reserveResources(event.body)) },
@@ -149,6 +151,12 @@ export const masterMachine = setup({
       initial: 'waiting',
       states: {
         waiting: { after: { pingInterval: { target: 'waiting', reenter: true, actions: ({ context }) => context.core.pingRound() } } },
+      },
+    },
+    stagingChecks: {
+      initial: 'waiting',
+      states: {
+        waiting: { after: { stagingCheckInterval: { target: 'waiting', reenter: true, actions: ({ context }) => context.core.reconcileStagingTasks() } } },
       },
     },
     heartbeats: {

@@ -22,6 +22,17 @@ export interface MasterOptions {
   agentReregisterTimeoutMs: number
   /** `--max_completed_frameworks` (default 50). */
   maxCompletedFrameworks: number
+  /**
+   * `--offer_timeout`: an offer outstanding this long is rescinded and its resources recovered.
+   * Undefined (Mesos's default): offers never time out. The CLI sets one (see master-flags.ts).
+   */
+  offerTimeoutMs?: number
+  /**
+   * A task still TASK_STAGING this long after its launch is asked about at its agent, which
+   * answers TASK_LOST/TASK_DROPPED if its RunTask never arrived (staging-reconciler.ts); asked
+   * again every half of it while it stays STAGING. Not in Mesos, which relies on TCP instead.
+   */
+  taskStagingTimeoutMs: number
   /** Seeds the allocator's agent shuffle (reproducible tests). */
   seed: number
   /** Prefix of every id this master hands out (Mesos uses the master's UUID). */
@@ -41,6 +52,7 @@ export const DEFAULT_MASTER_OPTIONS: MasterOptions = {
   maxCompletedFrameworks: 50,
   recovering: false,
   agentReregisterTimeoutMs: 600_000,
+  taskStagingTimeoutMs: 60_000,
   seed: 1,
   idPrefix: 'm',
   hostname: 'localhost',

@@ -22,6 +22,8 @@ export interface AgentRecord {
   /** Outstanding offer ids on this agent. */
   readonly offers: Set<string>
   version: string
+  /** The agent process's boot id (RegisterAgent.boot_id), when it sent one. */
+  bootId?: string
 }
 
 export interface TaskRecord {

@@ -12,13 +12,23 @@ import { ExecutorInfo, Task, TaskStatus } from './task.js'
 // ---- agent -> master -------------------------------------------------------------------------
 
 /**
+ * This run of the agent process: a random token drawn when the process starts, the same in every
+ * registration retry. The master tells a retry (same token: answer with the same id) from a new
+ * process at a dead agent's address (new token: the old agent is removed, Mesos's "a new agent
+ * registered at the same address") and from a stale retry of a process whose agent it has since
+ * removed. Mesos needs none of this because TCP orders a connection's messages; the bus does not.
+ */
+const BootId = Type.String({ minLength: 1, maxLength: 64 })
+
+/**
  * A new agent asks to join. `version` is the agent's mesos-ts version (the master refuses
  * agents it cannot talk to); `checkpointed_resources` are the reservations and persistent
- * volumes the agent has on disk from before.
+ * volumes the agent has on disk from before. `boot_id`: see BootId (absent from older agents).
  */
 const RegisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
+  boot_id: Type.Optional(BootId),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),
   agent_capabilities: Type.Optional(Type.Array(AgentCapability)),
 })
@@ -32,6 +42,7 @@ export type RegisterAgentBody = Static<typeof RegisterAgent>
 const ReregisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
+  boot_id: Type.Optional(BootId),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),
   executor_infos: Type.Optional(Type.Array(ExecutorInfo)),
   tasks: Type.Optional(Type.Array(Task)),
@@ -93,9 +104,12 @@ export type ReconcileTasksBody = Static<typeof ReconcileTasks>
  * admitted it: `epoch` is that leader's election epoch (the revision of its lease key,
  * DESIGN.md section 4), so an agent can ignore a late reply from a master that has since lost
  * the lease. `connection` says how long the master waits for pongs before removing the agent.
+ * `boot_id` is the RegisterAgent's it answers: an agent ignores an answer meant for an earlier
+ * process at its address.
  */
 const AgentRegistered = Type.Object({
   agent_id: AgentID,
+  boot_id: Type.Optional(BootId),
   connection: Type.Optional(MasterAgentConnection),
   master_info: Type.Optional(MasterInfo),
   epoch: Type.Optional(Type.Integer()),

@@ -36,6 +36,7 @@ export const command: CommandModule<'local'> = {
           agentPingTimeoutMs: millis(flags.agent_ping_timeout, 15_000),
           maxAgentPingTimeouts: flags.max_agent_ping_timeouts,
           allocationIntervalMs: millis(flags.allocation_interval, 1000),
+          offerTimeoutMs: millis(flags.offer_timeout, 60_000),
           minAllocatableResources: flags.min_allocatable_resources,
           port: flags.port,
         },

@@ -30,6 +30,7 @@ export const command: CommandModule<'master'> = {
           agentPingTimeoutMs: millis(flags.agent_ping_timeout, 15_000),
           maxAgentPingTimeouts: flags.max_agent_ping_timeouts,
           allocationIntervalMs: millis(flags.allocation_interval, 1000),
+          offerTimeoutMs: millis(flags.offer_timeout, 60_000),
           minAllocatableResources: flags.min_allocatable_resources,
           maxCompletedFrameworks: flags.max_completed_frameworks,
           maxCompletedTasksPerFramework: flags.max_completed_tasks_per_framework,

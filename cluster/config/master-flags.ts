@@ -44,8 +44,13 @@ export const masterOnlyFlags = inGroup('Master', {
     help: 'The smallest resources worth offering: sets of quantities separated by | (any one set suffices), each set ;-separated (all must be met), e.g. disk:1|cpus:1;mem:32.',
   }),
   offer_timeout: flag.duration({
+    default: '1mins',
     validate: positive,
-    help: 'Rescind an offer a framework has held this long. By default offers do not time out.',
+    help:
+      'Rescind an offer a framework has held this long and offer its resources again. Mesos has no default (offers never time out); ' +
+      'mesos-ts has one because NATS delivers at most once: a lost Offers, Accept or Decline message would otherwise hide the ' +
+      "offer's resources from every framework for as long as the framework stays connected. A minute is far longer than a " +
+      'scheduler needs to answer, and short enough for the cluster to heal on its own.',
   }),
   max_completed_frameworks: flag.int({ default: 50, min: 0, help: 'Completed frameworks kept in memory (shown by /master/state).' }),
   max_completed_tasks_per_framework: flag.int({ default: 1000, min: 0, help: 'Completed tasks kept in memory per framework.' }),

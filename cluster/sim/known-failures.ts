@@ -21,74 +21,9 @@ export interface KnownFailure {
   readonly consequences?: readonly InvariantName[]
 }
 
-export const KNOWN_FAILURES: readonly KnownFailure[] = [
-  {
-    id: 'K2',
-    invariant: 'agent-identity',
-    pattern: /started afresh but registered as agent/,
-    diagnosis:
-      'a restarted agent (no checkpoint) sends RegisterAgent from the pid of its dead predecessor; actors/master/master-core.ts ' +
-      'registerAgent() takes it for a retry and answers with the old agent id, so the master keeps the old tasks on an agent that ' +
-      'has none (Mesos removes the old agent: "a new agent registered at the same address")',
-    reproduce: '--seed 5 --steps 100 --agents 5 --frameworks 3',
-    consequences: ['tasks-accounted', 'resources-released', 'updates-delivered', 'agent-capacity'],
-  },
-  {
-    id: 'K5',
-    invariant: 'tasks-accounted',
-    pattern: /believes it TASK_STAGING, but agent .* is live but does not have it/,
-    diagnosis:
-      'a lost RunTask (the transport is at-most-once, like NATS) leaves the task TASK_STAGING at the master for ever: nothing ' +
-      'reconciles an agent that stays connected (Mesos relies on TCP breaking). Reconciliation answers STAGING and the resources ' +
-      'stay used. The master could send ReconcileTasks (agent-core onReconcileTasks exists) for tasks STAGING too long',
-    reproduce: '--seed 3 --steps 100 --agents 3 --frameworks 3',
-    consequences: ['resources-released'],
-  },
-  {
-    id: 'K7',
-    invariant: 'offers-answered',
-    pattern: /has been outstanding since/,
-    diagnosis:
-      'a lost Offers message (or a lost Decline/Accept) leaves the offer outstanding for ever: its resources are offered to nobody ' +
-      'else while the framework stays connected. actors/master has no offer timeout (Mesos --offer_timeout); a short partition or ' +
-      'one dropped message is enough',
-    reproduce: '--seed 49 --steps 100 --agents 4 --frameworks 3',
-  },
-  {
-    id: 'K8',
-    invariant: 'agent-capacity',
-    pattern: /runs .* and the master offers .* of it: more than its total/,
-    diagnosis:
-      'a RunTask in flight when the master removes the agent arrives after the agent sent its ReregisterAgent: the readmitted agent ' +
-      'runs a task the master no longer tracks (actors/master/master-core.ts statusUpdate() forwards updates of unknown tasks without ' +
-      're-adding them), so the master offers the resources that task holds',
-    reproduce: '--seed 119 --steps 100 --agents 5 --frameworks 3',
-  },
-  {
-    id: 'K9',
-    invariant: 'terminal-is-final',
-    pattern: /from TASK_GONE \(REASON_RECONCILIATION\) back to/,
-    diagnosis:
-      'actors/master/master-core.ts reregisterAgent() (readmitting a removed agent) skips tasks that are terminal at the agent but ' +
-      'still have unacknowledged updates; those updates keep coming for a task the master no longer knows, and reconciliation ' +
-      'answers TASK_GONE (terminal) before the task\'s RUNNING/FINISHED reach the framework. Mesos re-adds every reported task',
-    // Seen with earlier timings (link pings 1 s, settling 20 + 10 s, update retries up to 16 s);
-    // no seed of the current timings hits it yet, but nothing fixed it.
-    reproduce: '--seed 26 --steps 100 --agents 5 --frameworks 2 (earlier timings)',
-  },
-  {
-    id: 'K10',
-    invariant: 'agent-identity',
-    pattern: /the master has agent .* at .*, but .* there is agent/,
-    diagnosis:
-      'RegisterAgent retries delayed in the network reach the master after it removed the agent (missed pings): ' +
-      'actors/master/master-core.ts registerAgent() admits the same agent process again under a new id; the agent, registered ' +
-      'under its first id, ignores that AgentRegistered, and actors/agent/agent-core.ts onRunTask() silently drops every task ' +
-      'for the phantom id, so they stay TASK_STAGING for ever; the master also rejects the agent\'s own updates (agent id mismatch)',
-    reproduce: '--seed 143 --steps 100 --agents 5 --frameworks 3',
-    consequences: ['tasks-accounted', 'resources-released', 'agent-capacity', 'updates-delivered'],
-  },
-]
+// Empty: K2 and K5-K10 were fixed (agent boot ids, staging reconciliation, the offer timeout, the
+// registered-state guard, readmitted tasks). Add an entry when the simulation finds a new one.
+export const KNOWN_FAILURES: readonly KnownFailure[] = []
 
 export function knownFailureFor(v: Violation, known: readonly KnownFailure[] = KNOWN_FAILURES): KnownFailure | undefined {
   return known.find(k => k.invariant === v.invariant && k.pattern.test(v.message))

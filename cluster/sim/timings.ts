@@ -32,6 +32,11 @@ export const DEFAULT_TIMINGS: SimTimings = {
     maxAgentPingTimeouts: 3,
     allocationIntervalMs: 500,
     heartbeatIntervalMs: 3_000,
+    // --offer_timeout (the CLI's 1 min at the same ratio): a lost Offers, Accept or Decline
+    // message must not hide resources for the rest of the run.
+    offerTimeoutMs: 8_000,
+    // A lost RunTask must not leave its task staging for ever (the default 1 min at the same ratio).
+    taskStagingTimeoutMs: 8_000,
   },
   agent: {
     registrationBackoffFactorMs: 500,

@@ -230,14 +230,22 @@ t.test('custom executors and task groups are refused with a clear status', async
   void b
 })
 
-t.test('RunTask for another agent id, or from someone else, is ignored', async t => {
+t.test('RunTask for another agent id is answered lost, not run; one from someone else is ignored', async t => {
   const w = await world(t)
   await w.register()
   runTask(w, { ...commandTask('t1', 'true'), agent_id: { value: 'OTHER' } })
+  runTask(w, { ...commandTask('t3', 'true'), agent_id: { value: 'OTHER' } }, { ...FRAMEWORK, capabilities: [{ type: 'PARTITION_AWARE' }] })
   w.agentRt.send('intruder@h1', w.agent.pid, 'RunTask', { framework: FRAMEWORK, framework_id: { value: 'F1' }, task: commandTask('t2', 'true') })
   await w.settle(100)
   t.equal(w.launcher.launched.length, 0)
   t.equal(w.ctx().core.frameworks.size, 0)
+  // Silence would leave the task TASK_STAGING at the master for ever (cluster/sim K10).
+  const [lost] = updates(w)
+  t.match(lost, { agent_id: { value: 'A1' }, status: { task_id: { value: 't1' }, state: 'TASK_LOST', reason: 'REASON_AGENT_UNKNOWN', source: 'SOURCE_AGENT', message: /meant for agent OTHER, but this agent is A1/ } })
+  ack(w, lost)
+  await w.settle()
+  t.match(updates(w).at(-1), { status: { task_id: { value: 't3' }, state: 'TASK_DROPPED' } }, 'TASK_DROPPED for a partition-aware framework')
+  t.equal(updates(w).filter(u => u.status.task_id.value === 't2').length, 0)
 })
 
 t.test('ShutdownAgent kills everything and stops the agent', async t => {

@@ -49,7 +49,7 @@ t.test("the master's Mesos defaults", async (t) => {
   t.equal(flags.max_completed_frameworks, 50)
   t.equal(flags.max_completed_tasks_per_framework, 1000)
   t.equal(flags.max_unreachable_tasks_per_framework, 1000)
-  t.equal(flags.offer_timeout, undefined)
+  t.equal(String(flags.offer_timeout), '1mins', 'mesos-ts rescinds offers after a minute (Mesos: never)')
   t.equal(flags.registry, 'jetstream')
   t.equal(flags.registry_replicas, 1)
   t.equal(String(flags.master_lease), '3secs')
