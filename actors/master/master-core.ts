@@ -125,6 +125,8 @@ const REMOVAL_COUNTERS: Partial<Record<TaskState, string>> = {
 
 /** About 100 KB of JSON-shaped offers per message, far below NATS's 1 MiB max_payload. */
 const OFFERS_PER_MESSAGE = 200
+/** Refused tasks remembered per framework, for reconciliation (Mesos remembers none). */
+const REFUSED_TASKS_KEPT = 1000
 
 export class MasterCore {
   readonly agents = new Map<string, AgentRecord>()
@@ -154,6 +156,8 @@ export class MasterCore {
   private readonly persisting = new Set<string>()
   private readonly offerTimeouts: OfferTimeouts
   private readonly boots = new AgentBoots()
+  /** Per framework, the latest tasks the master refused (reconciliation answers them as refused). */
+  private readonly refusedTasks = new Map<string, BoundedHistory<TaskStatus>>()
 
   constructor(
     private readonly port: ActorPort,
@@ -683,7 +687,7 @@ export class MasterCore {
       for (const task of tasksOf(operations)) {
         // A duplicated ACCEPT finds its offers gone: tasks the first copy launched live on.
         if (framework.tasks.has(task.task_id.value)) continue
-        this.sendMasterUpdate(framework, task.task_id.value, task.agent_id?.value, framework.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_INVALID_OFFERS', message)
+        this.refuseTask(framework, task.task_id.value, task.agent_id?.value, framework.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_INVALID_OFFERS', message)
       }
       return
     }
@@ -722,7 +726,7 @@ export class MasterCore {
     seen.add(taskId)
     if (typeof valid === 'string') {
       this.port.metrics.counter('master/tasks_error').inc()
-      this.sendMasterUpdate(framework, taskId, agent.id, 'TASK_ERROR', 'REASON_TASK_INVALID', valid)
+      this.refuseTask(framework, taskId, agent.id, 'TASK_ERROR', 'REASON_TASK_INVALID', valid)
       return remaining
     }
     const launched: TaskInfo = { ...task, resources: toJson(valid.resources) }
@@ -735,7 +739,7 @@ export class MasterCore {
     const group = operation.launch_group
     const tasks = group?.task_group?.tasks ?? []
     const fail = (message: string): Resources => {
-      for (const task of tasks) this.sendMasterUpdate(framework, task.task_id.value, agent.id, 'TASK_ERROR', 'REASON_TASK_GROUP_INVALID', message)
+      for (const task of tasks) this.refuseTask(framework, task.task_id.value, agent.id, 'TASK_ERROR', 'REASON_TASK_GROUP_INVALID', message)
       return remaining
     }
     if (!group?.executor) return fail('LAUNCH_GROUP needs an ExecutorInfo')
@@ -919,6 +923,13 @@ export class MasterCore {
       // framework (unacknowledged): that update is its last word, not TASK_UNREACHABLE or
       // TASK_GONE, which would take the task back from its terminal state.
       this.sendReconciled(framework, past)
+      return
+    }
+    const refused = this.refusedTasks.get(framework.id)?.findLast(s => s.task_id.value === taskId)
+    if (refused) {
+      // The master ended it before it reached an agent: that terminal state stands (an agent-based
+      // answer such as TASK_UNREACHABLE would take it back, where Mesos has forgotten it).
+      this.sendMasterUpdate(framework, taskId, agentId, refused.state, 'REASON_RECONCILIATION', `Reconciliation: ${refused.message ?? 'refused by the master'}`)
       return
     }
     const aware = framework.partitionAware
@@ -1292,6 +1303,14 @@ export class MasterCore {
   }
 
   /** A status the master generates itself (no uuid: frameworks must not acknowledge it). */
+  /** A task the master ends before any agent has it (an invalid ACCEPT or task): told, and remembered for reconciliation. */
+  private refuseTask(framework: FrameworkRecord, taskId: string, agentId: string | undefined, state: TaskState, reason: TaskStatusReason, message: string): void {
+    let refused = this.refusedTasks.get(framework.id)
+    if (!refused) this.refusedTasks.set(framework.id, (refused = new BoundedHistory<TaskStatus>(REFUSED_TASKS_KEPT)))
+    refused.push({ task_id: { value: taskId }, state, reason, message })
+    this.sendMasterUpdate(framework, taskId, agentId, state, reason, message)
+  }
+
   private sendMasterUpdate(framework: FrameworkRecord, taskId: string, agentId: string | undefined, state: TaskState, reason: TaskStatusReason, message: string): void {
     const status: TaskStatus = { task_id: { value: taskId }, state, reason, message, source: 'SOURCE_MASTER', timestamp: this.port.now() / 1000 }
     if (agentId) status.agent_id = { value: agentId }
@@ -1347,6 +1366,7 @@ export class MasterCore {
   }
 
   private removeFramework(framework: FrameworkRecord): void {
+    this.refusedTasks.delete(framework.id)
     if (framework.failoverTimer !== undefined) this.port.clock.clearTimeout(framework.failoverTimer)
     for (const offerId of [...framework.offers]) this.rescindOffer(offerId, false)
     const agentsWithTasks = new Set<string>()

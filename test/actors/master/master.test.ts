@@ -343,3 +343,18 @@ t.test('a disconnected agent is told so by the next ping; a pong does not bring 
   w.settle(15_000)
   t.same(agent.last('Ping')!.body, { connected: true })
 })
+
+t.test('a task the master refused is reconciled as refused, not by what its agent knows', async t => {
+  const w = new MasterWorld()
+  const agent = w.registerAgent('agent', 'h1', 'cpus:4;mem:4096')
+  const f = w.subscribe('aware', 'f1', { capabilities: [{ type: 'PARTITION_AWARE' }] })
+  w.settle(1100)
+  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [{ value: 'no-such-offer' }], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agent.id, 'cpus:1;mem:64')] } }] })
+  w.settle()
+  t.equal(f.last('Update')!.body.status.state, 'TASK_DROPPED')
+  f.send('Reconcile', { framework_id: { value: f.id() }, tasks: [{ task_id: { value: 't1' }, agent_id: { value: agent.id } }] })
+  w.settle()
+  const answer = f.last('Update')!.body.status
+  t.equal(answer.state, 'TASK_DROPPED', 'not TASK_GONE (or TASK_UNREACHABLE once its agent is gone)')
+  t.equal(answer.reason, 'REASON_RECONCILIATION')
+})
