@@ -18,7 +18,8 @@ import type { MasterHttpDeps } from './master-http-deps.js'
 
 /** Yielded by document generators where the writer may pause. */
 export const PAUSE = Symbol('pause')
-export type JsonPiece = string | typeof PAUSE
+/** JSON text, or JSON already encoded as UTF-8 (cached fragments are kept as bytes). */
+export type JsonPiece = string | Uint8Array | typeof PAUSE
 export type JsonDocument = Generator<JsonPiece, void, void>
 
 /**
@@ -29,48 +30,124 @@ export type JsonDocument = Generator<JsonPiece, void, void>
 const WORK_SLICE_MS = 12
 /** Tasks between two pause points (the writer checks its clock there). */
 const TASKS_PER_PAUSE = 500
+/** Bytes per chunk handed to the socket. */
+const CHUNK_BYTES = 1 << 20
 
 const str = JSON.stringify
 
 /**
- * A Readable over a document: text is pushed in chunks, and at PAUSE points the writer yields
- * to the event loop (setImmediate) once it has worked WORK_SLICE_MS, so actors keep running.
+ * Copies pieces into fixed-size Buffers: cached fragments are memcpy'd and text is encoded once,
+ * in place, instead of joining strings and converting each joined chunk to bytes.
  */
-export function jsonStream(doc: JsonDocument): Readable {
-  async function* chunks(): AsyncGenerator<string> {
-    let parts: string[] = []
-    let size = 0
-    let sliceStart = performance.now()
-    for (const piece of doc) {
-      if (piece === PAUSE) {
-        if (performance.now() - sliceStart < WORK_SLICE_MS) continue
-        if (parts.length > 0) {
-          yield parts.join('')
-          parts = []
-          size = 0
-        }
-        await new Promise<void>(resolve => setImmediate(resolve))
-        sliceStart = performance.now()
-        continue
+class ChunkWriter {
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES)
+  private pos = 0
+
+  constructor(private readonly out: Buffer[]) {}
+
+  write(piece: string | Uint8Array): void {
+    if (typeof piece === 'string') {
+      if (piece.length === 1 && piece.charCodeAt(0) < 0x80 && this.pos < this.buf.length) {
+        this.buf[this.pos++] = piece.charCodeAt(0)
+        return
       }
-      parts.push(piece)
-      size += piece.length
-      if (size > 1 << 20) {
-        yield parts.join('')
-        parts = []
-        size = 0
+      // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only near the end of a chunk.
+      if (piece.length * 3 > this.buf.length - this.pos) {
+        const bytes = Buffer.byteLength(piece)
+        if (bytes > this.buf.length - this.pos) {
+          this.flush()
+          if (bytes > this.buf.length) {
+            this.out.push(Buffer.from(piece))
+            return
+          }
+        }
+      }
+      this.pos += this.buf.write(piece, this.pos)
+      return
+    }
+    if (piece.length > this.buf.length - this.pos) {
+      this.flush()
+      if (piece.length > this.buf.length) {
+        this.out.push(Buffer.from(piece))
+        return
       }
     }
-    if (parts.length > 0) yield parts.join('')
+    this.buf.set(piece, this.pos)
+    this.pos += piece.length
   }
-  // A deep buffer lets the writer run ahead of the socket instead of waking once per 16 KB.
-  return Readable.from(chunks(), { objectMode: false, highWaterMark: 4 << 20 })
+
+  flush(): void {
+    if (this.pos === 0) return
+    this.out.push(this.buf.subarray(0, this.pos))
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES)
+    this.pos = 0
+  }
+}
+
+/**
+ * A Readable over a document: bytes are pushed in CHUNK_BYTES chunks, and at PAUSE points the
+ * writer yields to the event loop (setImmediate) once it has worked WORK_SLICE_MS, so actors keep
+ * running. It stops while the socket is backed up (push returns false) and resumes on read().
+ */
+export function jsonStream(doc: JsonDocument): Readable {
+  const ready: Buffer[] = []
+  const writer = new ChunkWriter(ready)
+  let running = false
+  const stream = new Readable({
+    // A deep buffer lets the writer run ahead of the socket instead of waking once per 16 KB.
+    highWaterMark: 4 << 20,
+    read() {
+      if (!running) pump()
+    },
+    destroy(err, callback) {
+      doc.return()
+      callback(err)
+    },
+  })
+  /** Hands complete chunks to the stream; false when it wants no more for now. */
+  function drain(): boolean {
+    let more = true
+    for (const chunk of ready) more = stream.push(chunk)
+    ready.length = 0
+    return more
+  }
+  function pump(): void {
+    running = true
+    const sliceStart = performance.now()
+    try {
+      for (;;) {
+        if (stream.destroyed) return
+        const next = doc.next()
+        if (next.done) {
+          writer.flush()
+          drain()
+          stream.push(null)
+          return
+        }
+        const piece = next.value
+        if (piece === PAUSE) {
+          if (performance.now() - sliceStart < WORK_SLICE_MS) continue
+          setImmediate(pump)
+          return
+        }
+        writer.write(piece)
+        if (ready.length > 0 && !drain()) {
+          running = false
+          return
+        }
+      }
+    } catch (err) {
+      stream.destroy(err as Error)
+    }
+  }
+  return stream
 }
 
 /** The whole document as one string (small documents, tests). */
 export function renderJson(doc: JsonDocument): string {
+  const decoder = new TextDecoder()
   let out = ''
-  for (const piece of doc) if (piece !== PAUSE) out += piece
+  for (const piece of doc) if (piece !== PAUSE) out += typeof piece === 'string' ? piece : decoder.decode(piece)
   return out
 }
 
@@ -167,7 +244,7 @@ function offeredOf(core: MasterCore, offerIds: Iterable<string>): ResourceSummar
 
 // ---- tasks, offers, agents, frameworks (classic JSON) ----------------------------------------
 
-function statusJson(s: TaskStatus): Record<string, unknown> {
+export function statusJson(s: TaskStatus): Record<string, unknown> {
   const out: Record<string, unknown> = { state: s.state, timestamp: s.timestamp ?? 0 }
   if (s.labels) out.labels = s.labels
   if (s.container_status) out.container_status = s.container_status
@@ -176,33 +253,46 @@ function statusJson(s: TaskStatus): Record<string, unknown> {
 }
 
 /**
- * Each task's JSON, kept until its status changes: a task's record is mutated in place and its
- * status replaced by a new object on every update, so the status object's identity says whether
- * the text is still right. Repeated /master/state requests then mostly concatenate strings.
+ * Each task's JSON as UTF-8, kept until its status changes: a task's record is mutated in place
+ * and its status replaced by a new object on every update, so the status object's identity says
+ * whether the bytes are still right. Repeated /master/state requests then mostly copy bytes.
  */
-const taskCache = new WeakMap<TaskRecord, { status: TaskStatus; state: TaskState; json: string }>()
+const taskCache = new WeakMap<TaskRecord, { status: TaskStatus; state: TaskState; json: Buffer }>()
 
-/** Mesos `json(JSON::ObjectWriter*, const Task&)`. */
-export function taskJson(task: TaskRecord): string {
+/** Mesos `json(JSON::ObjectWriter*, const Task&)`, as UTF-8. */
+export function taskJson(task: TaskRecord): Buffer {
   const cached = taskCache.get(task)
   if (cached && cached.status === task.status && cached.state === task.state) return cached.json
-  const json = renderTask(task)
+  const json = Buffer.from(renderTask(task))
   taskCache.set(task, { status: task.status, state: task.state, json })
   return json
 }
 
+/**
+ * The parts of a task's JSON that come from its TaskInfo and placement, which never change: a
+ * status update re-renders only the state and the status.
+ */
+const taskStatic = new WeakMap<TaskRecord, { head: string; middle: string; extra: string }>()
+
 function renderTask(task: TaskRecord): string {
-  const info = task.info
-  let extra = ''
-  if (info.labels) extra += `,"labels":${str(info.labels)}`
-  if (info.container) extra += `,"container":${str(info.container)}`
-  if (info.health_check) extra += `,"health_check":${str(info.health_check)}`
-  if ((info as { discovery?: unknown }).discovery) extra += `,"discovery":${str((info as { discovery?: unknown }).discovery)}`
-  return (
-    `{"id":${str(info.task_id.value)},"name":${str(info.name)},"framework_id":${str(task.frameworkId)},` +
-    `"executor_id":${str(info.executor?.executor_id.value ?? '')},"slave_id":${str(task.agentId)},"state":"${task.state}",` +
-    `"resources":${resourcesModel(task.resources)},"role":${str(task.role)},"statuses":[${str(statusJson(task.status))}]${extra}}`
-  )
+  let parts = taskStatic.get(task)
+  if (!parts) {
+    const info = task.info
+    let extra = ''
+    if (info.labels) extra += `,"labels":${str(info.labels)}`
+    if (info.container) extra += `,"container":${str(info.container)}`
+    if (info.health_check) extra += `,"health_check":${str(info.health_check)}`
+    if ((info as { discovery?: unknown }).discovery) extra += `,"discovery":${str((info as { discovery?: unknown }).discovery)}`
+    parts = {
+      head:
+        `{"id":${str(info.task_id.value)},"name":${str(info.name)},"framework_id":${str(task.frameworkId)},` +
+        `"executor_id":${str(info.executor?.executor_id.value ?? '')},"slave_id":${str(task.agentId)},"state":"`,
+      middle: `","resources":${resourcesModel(task.resources)},"role":${str(task.role)},"statuses":[`,
+      extra,
+    }
+    taskStatic.set(task, parts)
+  }
+  return `${parts.head}${task.state}${parts.middle}${str(statusJson(task.status))}]${parts.extra}}`
 }
 
 /** Mesos `json(JSON::ObjectWriter*, const Offer&)`. */
@@ -211,17 +301,39 @@ export function offerJson(offer: OfferRecord): string {
 }
 
 /**
- * An agent's /master/state JSON, kept while nothing it shows changes (its Resources objects are
- * immutable and replaced on change; offers are rare in a busy cluster and bypass the cache).
+ * An agent's /master/state JSON as UTF-8, kept while nothing it shows changes (its Resources and
+ * AgentInfo objects are immutable and replaced on change; offers are rare in a busy cluster and
+ * bypass the cache).
  */
-const agentCache = new WeakMap<AgentRecord, { total: Resources; used: Resources; connected: boolean; reregisteredAt: number | undefined; json: string }>()
+interface AgentCacheEntry {
+  total: Resources
+  used: Resources
+  info: AgentRecord['info']
+  pid: string
+  version: string
+  connected: boolean
+  reregisteredAt: number | undefined
+  json: Buffer
+}
+const agentCache = new WeakMap<AgentRecord, AgentCacheEntry>()
 
-export function agentJson(core: MasterCore, agent: AgentRecord): string {
+export function agentJson(core: MasterCore, agent: AgentRecord): string | Buffer {
   if (agent.offers.size > 0) return str(agentFields(core, agent))
   const c = agentCache.get(agent)
-  if (c && c.total === agent.total && c.used === agent.used && c.connected === agent.connected && c.reregisteredAt === agent.reregisteredAt) return c.json
-  const json = str(agentFields(core, agent))
-  agentCache.set(agent, { total: agent.total, used: agent.used, connected: agent.connected, reregisteredAt: agent.reregisteredAt, json })
+  if (
+    c &&
+    c.total === agent.total &&
+    c.used === agent.used &&
+    c.info === agent.info &&
+    c.pid === agent.pid &&
+    c.version === agent.version &&
+    c.connected === agent.connected &&
+    c.reregisteredAt === agent.reregisteredAt
+  ) {
+    return c.json
+  }
+  const json = Buffer.from(str(agentFields(core, agent)))
+  agentCache.set(agent, { total: agent.total, used: agent.used, info: agent.info, pid: agent.pid, version: agent.version, connected: agent.connected, reregisteredAt: agent.reregisteredAt, json })
   return json
 }
 
@@ -271,7 +383,7 @@ function agentFullFields(core: MasterCore, agent: AgentRecord): Record<string, u
 }
 
 /** Mesos `json(writer, Summary<Framework>)`, without the resources (callers add them). */
-function frameworkSummaryFields(f: FrameworkRecord): Record<string, unknown> {
+export function frameworkSummaryFields(f: FrameworkRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { id: f.id, name: f.info.name }
   if (f.pid) out.pid = f.pid
   Object.assign(out, {
@@ -359,7 +471,7 @@ function* fullFramework(core: MasterCore, snap: FrameworkSnapshot): JsonDocument
 }
 
 /** Mesos `json(writer, ExecutorInfo)`. */
-function executorFields(task: TaskRecord, frameworkId: string): Record<string, unknown> {
+export function executorFields(task: TaskRecord, frameworkId: string): Record<string, unknown> {
   const e = task.executor!
   const out: Record<string, unknown> = {
     executor_id: e.executor_id.value,
@@ -404,7 +516,7 @@ export function masterIdentity(deps: MasterHttpDeps, core: MasterCore): MasterId
   }
 }
 
-function leaderInfo(id: MasterIdentity): Record<string, unknown> {
+export function leaderInfo(id: MasterIdentity): Record<string, unknown> {
   return { id: id.id, pid: id.pid, port: id.port, hostname: id.hostname }
 }
 
