@@ -323,3 +323,18 @@ t.test('a cycle over many agents is sent in bounded Offers messages', async t =>
   t.same(sizes, [200, 200, 50])
   t.equal(new Set(f.got('Offers').flatMap(m => m.body.offers.map((o: any) => o.agent_id.value))).size, 450, 'every agent offered once')
 })
+
+t.test('closing the master clears its failover timers', async t => {
+  const w = new MasterWorld()
+  const agent = w.registerAgent('agent', 'h1')
+  const f = w.subscribe('sched', 'f1', { failover_timeout: 3600 })
+  const id = f.id()
+  f.crash()
+  w.clock.advance(10_000)
+  t.equal(w.core.frameworks.get(id)!.connected, false, 'disconnected: its failover timer runs')
+  await agent.rt.close()
+  await f.rt.close()
+  await w.masterRt.close()
+  w.settle(100)
+  t.equal(w.clock.pending, 0, 'no timer is left behind (the failover timer was due in an hour)')
+})
