@@ -22,6 +22,7 @@ import { MASTER_VERSION, masterMachine, type MasterCore, type MasterOptions } fr
 import { agentMachine, defaultAgentResources, parseAttributes, type AgentFlags } from '../actors/agent/index.js'
 import { executorSpawner } from '../actors/executor/index.js'
 import { MASTER_PID } from './node-names.js'
+import { agentIp } from './host-ip.js'
 import type { MasterHttpDeps } from './http/master-http-deps.js'
 
 export interface LocalClusterOptions {
@@ -79,6 +80,7 @@ export class LocalCluster {
     masterRuntime.spawn(masterMachine, { name: 'master', input: { options: options.masterOptions, onCore: (c: MasterCore) => (core = c) } })
 
     const host = osHostname()
+    const ip = agentIp()
     const attributes = options.attributes ? parseAttributes(options.attributes) : []
     const spawnExecutor = executorSpawner(agentRuntime)
     const agents: ActorHandle[] = []
@@ -91,6 +93,7 @@ export class LocalCluster {
           input: {
             masterPid: MASTER_PID,
             info: { hostname: host, port: 5050 + i, resources: defaultAgentResources(workDir, options.resources), attributes },
+            ip,
             workDir,
             executor: options.executor ?? 'command',
             spawnExecutor,

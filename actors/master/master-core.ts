@@ -1,6 +1,7 @@
 // The master's decisions and bookkeeping: agents, frameworks, offers and tasks, held in plain
 // indexed maps and mutated in place. The XState machine around it (master-machine.ts) only
 // turns messages and timers into calls here; everything leaves through the port.
+import { isIP } from 'node:net'
 import type { ActorPort, Pid } from '../../runtime/index.js'
 import { Resources, fromJson, toJson, isValidRole, type Quantities } from '../resources/index.js'
 import {
@@ -172,6 +173,7 @@ export class MasterCore {
     if (!parsed) return
     const id = `${this.options.idPrefix}-S${this.agentSeq++}`
     const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+    record.ip = body.ip
     this.allocator.addAgent(id, record.total, new Map())
     this.port.metrics.counter('master/slave_registrations').inc()
     this.port.log.info({ agent: id, pid: from, hostname: body.agent.hostname }, `registered agent ${id} at ${from} (${body.agent.hostname})`)
@@ -196,6 +198,7 @@ export class MasterCore {
       known.connected = true
       known.missedPings = 0
       known.reregisteredAt = this.port.now()
+      known.ip = body.ip ?? known.ip
       this.agentsByPid.set(from, id)
       this.port.link(from)
       this.allocator.activateAgent(id)
@@ -209,6 +212,7 @@ export class MasterCore {
     if (!parsed) return
     const wasRemoved = this.removedAgents.delete(id)
     const record = this.admitAgent(id, from, body.agent, parsed, body.version)
+    record.ip = body.ip
     const used = new Map<string, Resources>()
     const killOnReturn: Array<{ frameworkId: string; taskId: string }> = []
     for (const task of body.tasks ?? []) {
@@ -1143,7 +1147,9 @@ export class MasterCore {
     }
     if (agent.info.attributes?.length) json.attributes = agent.info.attributes
     if (agent.info.port !== undefined) {
-      json.url = { scheme: 'http', address: { hostname: agent.info.hostname, port: agent.info.port }, path: '/slave(1)' }
+      // Mesos: hostname, ip and port of the agent (the ip from its libprocess address).
+      const ip = agent.ip ?? (isIP(agent.info.hostname) ? agent.info.hostname : undefined)
+      json.url = { scheme: 'http', address: { hostname: agent.info.hostname, ...(ip === undefined ? {} : { ip }), port: agent.info.port }, path: '/slave(1)' }
     }
     return json
   }

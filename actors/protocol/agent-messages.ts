@@ -19,6 +19,11 @@ import { ExecutorInfo, Task, TaskStatus } from './task.js'
 const RegisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
+  /**
+   * The agent's IP. libprocess carries it in the sender's address and Mesos shows it in
+   * Offer.url.address.ip; a NATS message has no sender address, so the agent says it.
+   */
+  ip: Type.Optional(Type.String()),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),
   agent_capabilities: Type.Optional(Type.Array(AgentCapability)),
 })
@@ -32,6 +37,8 @@ export type RegisterAgentBody = Static<typeof RegisterAgent>
 const ReregisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
+  /** As in RegisterAgent. */
+  ip: Type.Optional(Type.String()),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),
   executor_infos: Type.Optional(Type.Array(ExecutorInfo)),
   tasks: Type.Optional(Type.Array(Task)),

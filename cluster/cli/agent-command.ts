@@ -9,6 +9,7 @@ import { detectMaster } from '../lease-detector.js'
 import { CommandError, type CommandFile, type CommandModule } from './command.js'
 import { millis, natsRuntime, untilAborted } from './daemon-runtime.js'
 import { natsServersOf } from './master-location.js'
+import { agentIp } from '../host-ip.js'
 
 export const command: CommandModule<'agent'> = {
   name: 'agent',
@@ -41,6 +42,7 @@ export const command: CommandModule<'agent'> = {
       input: {
         masterPid: detection.detector.current() ?? MASTER_PID,
         info: { hostname: host, port: flags.port, resources, attributes },
+        ip: agentIp(flags.ip),
         workDir: flags.work_dir,
         executor: flags.executor,
         spawnExecutor: executorSpawner(runtime),
