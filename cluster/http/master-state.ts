@@ -10,6 +10,7 @@
 // captured when the request starts; records are read as the writer reaches them, so a task that
 // changes state mid-stream shows its newer state (Mesos serves a consistent snapshot; the
 // trade-off here is responsiveness of the master for a document that is stale on arrival anyway).
+import type { ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { AgentRecord, FrameworkRecord, MasterCore, OfferRecord, TaskRecord } from '../../actors/master/index.js'
 import { TASK_STATES, isTerminalState, type Attribute, type TaskState, type TaskStatus } from '../../actors/protocol/index.js'
@@ -32,6 +33,9 @@ const WORK_SLICE_MS = 12
 const TASKS_PER_PAUSE = 500
 /** Bytes per chunk handed to the socket. */
 const CHUNK_BYTES = 1 << 20
+/** Spare chunk buffers kept for reuse by every response (8 MB at most, held for good). */
+const POOL_CHUNKS = 8
+const pool: Buffer[] = []
 
 const str = JSON.stringify
 
@@ -40,10 +44,16 @@ const str = JSON.stringify
  * in place, instead of joining strings and converting each joined chunk to bytes.
  */
 class ChunkWriter {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES)
+  private buf: Buffer
   private pos = 0
 
-  constructor(private readonly out: Buffer[]) {}
+  /** `pool`: spare chunk buffers, reused before allocating (see writeJsonResponse). */
+  constructor(
+    private readonly out: Buffer[],
+    private readonly pool: Buffer[] = [],
+  ) {
+    this.buf = this.pool.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)
+  }
 
   write(piece: string | Uint8Array): void {
     if (typeof piece === 'string') {
@@ -79,7 +89,7 @@ class ChunkWriter {
   flush(): void {
     if (this.pos === 0) return
     this.out.push(this.buf.subarray(0, this.pos))
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES)
+    this.buf = this.pool.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)
     this.pos = 0
   }
 }
@@ -141,6 +151,73 @@ export function jsonStream(doc: JsonDocument): Readable {
     }
   }
   return stream
+}
+
+/**
+ * Writes a document as the body of `res` (headers already set), pausing like jsonStream. Each
+ * chunk buffer goes back to a small pool once the socket has taken it: allocating a fresh 1 MB
+ * buffer per chunk (40 MB per /master/state at 100,000 tasks) made V8 collect garbage for the
+ * external memory every request or two (measured: a 33 ms scavenge per ~50 MB in the quick bench).
+ */
+export function writeJsonResponse(res: ServerResponse, doc: JsonDocument): Promise<void> {
+  const ready: Buffer[] = []
+  const writer = new ChunkWriter(ready, pool)
+  return new Promise<void>(resolve => {
+    let finished = false
+    const finish = (err?: Error): void => {
+      if (finished) return
+      finished = true
+      res.off('close', onClose)
+      doc.return()
+      if (err) res.destroy(err)
+      resolve()
+    }
+    const onClose = (): void => finish()
+    res.on('close', onClose)
+    /** Writes complete chunks; false when the socket wants a 'drain' first. */
+    const flush = (): boolean => {
+      let more = true
+      for (const chunk of ready) {
+        more = res.write(chunk, () => {
+          // A chunk is the head of a CHUNK_BYTES buffer: that buffer is free again once written.
+          if (pool.length < POOL_CHUNKS && chunk.byteOffset === 0 && chunk.buffer.byteLength === CHUNK_BYTES) pool.push(Buffer.from(chunk.buffer, 0, CHUNK_BYTES))
+        })
+      }
+      ready.length = 0
+      return more
+    }
+    const pump = (): void => {
+      const sliceStart = performance.now()
+      try {
+        for (;;) {
+          if (finished || res.destroyed) return finish()
+          const next = doc.next()
+          if (next.done) {
+            writer.flush()
+            flush()
+            finished = true
+            res.off('close', onClose)
+            res.end(() => resolve())
+            return
+          }
+          const piece = next.value
+          if (piece === PAUSE) {
+            if (performance.now() - sliceStart < WORK_SLICE_MS) continue
+            setImmediate(pump)
+            return
+          }
+          writer.write(piece)
+          if (ready.length > 0 && !flush()) {
+            res.once('drain', pump)
+            return
+          }
+        }
+      } catch (err) {
+        finish(err as Error)
+      }
+    }
+    pump()
+  })
 }
 
 /** The whole document as one string (small documents, tests). */

@@ -2,7 +2,8 @@
 // the plain object-tree reference, on a small cluster as it changes.
 import t from 'tap'
 import { Readable } from 'node:stream'
-import { PAUSE, jsonStream, masterIdentity, renderJson, type JsonDocument } from '../../../cluster/http/master-state.js'
+import { createServer } from 'node:http'
+import { PAUSE, jsonStream, masterIdentity, renderJson, writeJsonResponse, type JsonDocument } from '../../../cluster/http/master-state.js'
 import { stateReference } from '../../../cluster/http/master-state-reference.js'
 import { masterWorld } from './support/master-server-fixture.js'
 
@@ -31,6 +32,16 @@ t.test('jsonStream writes strings and bytes across chunk boundaries, multi-byte 
   t.equal(parsed.length, 40_002)
   t.equal(parsed[3], 'é3€')
   t.equal(parsed[4], 'x4😀')
+
+  // The same over HTTP, twice (the second response reuses the first one's chunk buffers).
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' })
+    void writeJsonResponse(res, doc())
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise(resolve => server.close(resolve)))
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+  for (let i = 0; i < 2; i++) t.equal(await (await fetch(url)).text(), renderJson(doc()), `HTTP response ${i + 1}`)
 })
 
 t.test('/master/state equals the plain reference, before and after tasks and frameworks change', async t => {
