@@ -3,10 +3,12 @@
 // `/master/roles`) in the field names of Mesos's `src/master/readonly_handler.cpp` and
 // `src/common/http.cpp`, and the v1 operator API's GET_* responses (`master.proto`).
 //
-// Big documents are generators of JSON text. A `PAUSE` marks a place where the writer may hand
-// the event loop back to the master's actors; `jsonStream` turns a generator into a Readable that
-// does so every few milliseconds of work. /master/state for 100,000 tasks (~40 MB) thus never
-// holds the master for its whole serialization. The set of agents, frameworks and tasks is
+// Big documents are generators of JSON pieces: text, or UTF-8 bytes for the fragments cached per
+// task and per agent (re-rendered only when what they show changes). A `PAUSE` marks a place
+// where the writer may hand the event loop back to the master's actors; `writeJsonResponse` (and
+// `jsonStream`, a Readable) copy pieces into 1 MB chunks and do so every few milliseconds of work.
+// /master/state for 100,000 tasks (~40 MB) thus never holds the master for its whole
+// serialization. The set of agents, frameworks and tasks is
 // captured when the request starts; records are read as the writer reaches them, so a task that
 // changes state mid-stream shows its newer state (Mesos serves a consistent snapshot; the
 // trade-off here is responsiveness of the master for a document that is stale on arrival anyway).
