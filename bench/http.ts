@@ -210,6 +210,103 @@ async function schedulerThroughput(base: string, tasks: number): Promise<{ event
   return { eventsPerS: elapsed > 0 ? events / elapsed : 0, events }
 }
 
+/**
+ * The SUBSCRIBE stream's own delivery rate, without acknowledgement round trips: a v1 HTTP
+ * framework launches `tasks` long-running tasks, then sends `rounds` implicit RECONCILE calls at
+ * once; the master answers each with one UPDATE per task (no uuid: nothing to acknowledge), so
+ * rounds x tasks events cross master -> per-subscription proxy actor -> RecordIO -> socket as
+ * fast as that path goes. Events/s is over the time from the first RECONCILE to the last UPDATE.
+ */
+async function schedulerStreamRate(base: string, tasks: number, rounds: number): Promise<{ eventsPerS: number; events: number } | undefined> {
+  const url = `${base}/api/v1/scheduler`
+  const controller = new AbortController()
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'bench', name: 'http-stream-bench', failover_timeout: 0 } } }),
+    signal: controller.signal,
+  })
+  if (res.status === 404) return undefined
+  if (res.status !== 200) throw new Error(`scheduler SUBSCRIBE: HTTP ${res.status}: ${await res.text()}`)
+  const streamId = res.headers.get('mesos-stream-id') ?? ''
+  let frameworkId = ''
+  let launched = 0
+  let running = 0
+  let reconciled = 0
+  let last = 0
+  const post = (body: Record<string, unknown>): Promise<unknown> =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Mesos-Stream-Id': streamId },
+      body: JSON.stringify({ framework_id: { value: frameworkId }, ...body }),
+    })
+      .then(r => r.arrayBuffer())
+      .catch(() => undefined)
+  const decoder = new RecordIoDecoder()
+  const reading = (async () => {
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const e of decoder.push(Buffer.from(chunk)) as any[]) {
+          if (e.type === 'SUBSCRIBED') frameworkId = e.subscribed.framework_id.value
+          else if (e.type === 'OFFERS') {
+            for (const offer of e.offers.offers) {
+              const n = Math.min(Math.max(0, tasks - launched), 20)
+              if (n === 0) {
+                void post({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } })
+                continue
+              }
+              const infos = Array.from({ length: n }, (_, i) => ({
+                name: `s${launched + i}`,
+                task_id: { value: `s${launched + i}` },
+                agent_id: offer.agent_id,
+                resources: [
+                  { name: 'cpus', type: 'SCALAR', scalar: { value: 0.01 } },
+                  { name: 'mem', type: 'SCALAR', scalar: { value: 1 } },
+                ],
+                command: { value: 'true' },
+                labels: { labels: [{ key: EMULATED_DURATION_LABEL, value: String(24 * 3600 * 1000) }] },
+              }))
+              launched += n
+              void post({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: infos } }], filters: { refuse_seconds: 3600 } } })
+            }
+          } else if (e.type === 'UPDATE') {
+            const s = e.update.status
+            if (s.uuid) {
+              void post({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })
+              if (s.state === 'TASK_RUNNING') running++
+            } else if (s.reason === 'REASON_RECONCILIATION') {
+              reconciled++
+              last = performance.now()
+            }
+          }
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })()
+  // All running, or as many as will be (a launch can fail): no new one for 3 s.
+  let seen = 0
+  let progressAt = Date.now()
+  await until(
+    () => {
+      if (running !== seen) [seen, progressAt] = [running, Date.now()]
+      return running >= tasks || (running > 0 && Date.now() - progressAt > 3000)
+    },
+    `${tasks} stream bench tasks to run`,
+    300_000,
+    () => `scheduler stream: ${launched} launched, ${running} running`,
+  )
+  const expected = rounds * running
+  const first = performance.now()
+  await Promise.all(Array.from({ length: rounds }, () => post({ type: 'RECONCILE', reconcile: { tasks: [] } })))
+  await until(() => reconciled >= expected, `${expected} reconciliation updates`, 300_000, () => `scheduler stream: ${reconciled}/${expected} reconciliation updates`)
+  await post({ type: 'TEARDOWN' })
+  controller.abort()
+  await reading
+  return { eventsPerS: reconciled / ((last - first) / 1000), events: reconciled }
+}
+
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const p: Params = quick ? { agents: 1000, tasks: 10_000, repeats: 5, schedulerTasks: 500 } : { agents: 10_000, tasks: 100_000, repeats: 5, schedulerTasks: 2000 }
@@ -316,6 +413,8 @@ export async function run(args: string[]): Promise<void> {
   gcObserver.disconnect()
   progress('scheduler API throughput')
   const sched = await schedulerThroughput(base, p.schedulerTasks)
+  progress('scheduler API stream rate (reconciliation)')
+  const stream = await schedulerStreamRate(base, p.schedulerTasks, 10)
 
   const gcPauses = gcEntries.filter(g => fetchWindows.some(([a, b]) => g.start >= a && g.start <= b)).map(g => g.duration)
   const results = {
@@ -331,6 +430,8 @@ export async function run(args: string[]): Promise<void> {
     metrics_ms: round(median(metricsMs), 2),
     scheduler_events_per_s: sched ? Math.round(sched.eventsPerS) : null,
     scheduler_events: sched?.events ?? null,
+    scheduler_stream_events_per_s: stream ? Math.round(stream.eventsPerS) : null,
+    scheduler_stream_events: stream?.events ?? null,
     master_latency_during_state_ms: { p50: round(percentile(during, 50), 2), p99: round(percentile(during, 99), 2), max: round(Math.max(...during), 2), samples: during.length },
     event_loop_delay_during_state_ms: { p50: round(loopDelay.percentile(50) / 1e6, 2), p99: round(loopDelay.percentile(99) / 1e6, 2), max: round(loopDelay.max / 1e6, 2) },
     gc_during_state_ms: { total: round(gcPauses.reduce((a, b) => a + b, 0), 1), max: round(Math.max(0, ...gcPauses), 2), count: gcPauses.length },
@@ -351,7 +452,8 @@ export async function run(args: string[]): Promise<void> {
     ['GC during /master/state total/max (ms)', `${results.gc_during_state_ms.total} / ${results.gc_during_state_ms.max}`],
     ['event loop delay idle p99/max (ms)', `${results.baseline_event_loop_delay_idle_ms.p99} / ${results.baseline_event_loop_delay_idle_ms.max}`],
     ['master round trip idle p50/p99 (ms)', `${results.baseline_master_latency_idle_ms.p50} / ${results.baseline_master_latency_idle_ms.p99}`],
-    ['scheduler API events/s (one SUBSCRIBE stream)', sched ? Math.round(sched.eventsPerS) : 'n/a (no scheduler API in this build)'],
+    ['scheduler API events/s (one SUBSCRIBE stream, acknowledged)', sched ? Math.round(sched.eventsPerS) : 'n/a (no scheduler API in this build)'],
+    ['scheduler API stream events/s (reconciliation burst, no acks)', stream ? Math.round(stream.eventsPerS) : 'n/a'],
   ])
   await server.close()
   await rt.close()
