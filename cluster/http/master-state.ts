@@ -41,6 +41,9 @@ const pool: Buffer[] = []
 
 const str = JSON.stringify
 
+/** The scalars every resource summary shows, in Mesos's order. */
+const COMMON_SCALARS = ['cpus', 'gpus', 'mem', 'disk'] as const
+
 /**
  * Copies pieces into fixed-size Buffers: cached fragments are memcpy'd and text is encoded once,
  * in place, instead of joining strings and converting each joined chunk to bytes.
@@ -249,18 +252,39 @@ function setText(items: readonly string[]): string {
  * `"[31000-32000]"`, sets as `"{a, b}"`.
  */
 export class ResourceSummary {
-  private readonly scalars = new Map<string, number>([
-    ['cpus', 0],
-    ['gpus', 0],
-    ['mem', 0],
-    ['disk', 0],
-  ])
+  // The four scalars every summary shows are fields: /master/state sums every task's resources
+  // per framework on each request, and Map updates were its largest cost after the copying.
+  private cpus = 0
+  private gpus = 0
+  private mem = 0
+  private disk = 0
+  private others: Map<string, number> | undefined
   private ranges: Map<string, Range[]> | undefined
   private sets: Map<string, Set<string>> | undefined
 
+  private addMilli(name: string, milli: number): void {
+    switch (name) {
+      case 'cpus':
+        this.cpus += milli
+        break
+      case 'gpus':
+        this.gpus += milli
+        break
+      case 'mem':
+        this.mem += milli
+        break
+      case 'disk':
+        this.disk += milli
+        break
+      default:
+        this.others ??= new Map()
+        this.others.set(name, (this.others.get(name) ?? 0) + milli)
+    }
+  }
+
   add(resources: Resources): this {
     for (const r of resources.items) {
-      if (r.type === 'SCALAR') this.scalars.set(r.name, (this.scalars.get(r.name) ?? 0) + r.milli)
+      if (r.type === 'SCALAR') this.addMilli(r.name, r.milli)
       else if (r.type === 'RANGES') {
         this.ranges ??= new Map()
         this.ranges.set(r.name, rangesUnion(this.ranges.get(r.name) ?? [], r.ranges) as Range[])
@@ -274,14 +298,22 @@ export class ResourceSummary {
     return this
   }
 
+  /** Adds cpus, gpus, mem and disk given in milli-units (see COMMON_SCALARS). */
+  addCommon(milli: readonly [number, number, number, number]): void {
+    this.cpus += milli[0]
+    this.gpus += milli[1]
+    this.mem += milli[2]
+    this.disk += milli[3]
+  }
+
   /** Adds a scalar given in natural units (a summary's own output). */
   addScalar(name: string, value: number): void {
-    this.scalars.set(name, (this.scalars.get(name) ?? 0) + Math.round(value * 1000))
+    this.addMilli(name, Math.round(value * 1000))
   }
 
   toObject(): Record<string, number | string> {
-    const out: Record<string, number | string> = {}
-    for (const [name, milli] of this.scalars) out[name] = fromMilli(milli)
+    const out: Record<string, number | string> = { cpus: fromMilli(this.cpus), gpus: fromMilli(this.gpus), mem: fromMilli(this.mem), disk: fromMilli(this.disk) }
+    if (this.others) for (const [name, milli] of this.others) out[name] = fromMilli(milli)
     if (this.ranges) for (const [name, ranges] of this.ranges) out[name] = rangesText(ranges)
     if (this.sets) for (const [name, items] of this.sets) out[name] = setText([...items].sort())
     return out
@@ -336,15 +368,39 @@ export function statusJson(s: TaskStatus): Record<string, unknown> {
  * and its status replaced by a new object on every update, so the status object's identity says
  * whether the bytes are still right. Repeated /master/state requests then mostly copy bytes.
  */
-const taskCache = new WeakMap<TaskRecord, { status: TaskStatus; state: TaskState; json: Buffer }>()
+interface TaskFragment {
+  status: TaskStatus
+  state: TaskState
+  json: Buffer
+  /**
+   * The task's cpus, gpus, mem and disk in milli-units, when it has no other resources: summing
+   * these per framework on every request costs far less than walking its Resources each time.
+   */
+  scalars: readonly [number, number, number, number] | undefined
+}
+const taskCache = new WeakMap<TaskRecord, TaskFragment>()
+
+function taskFragment(task: TaskRecord): TaskFragment {
+  const cached = taskCache.get(task)
+  if (cached && cached.status === task.status && cached.state === task.state) return cached
+  const fragment = { status: task.status, state: task.state, json: Buffer.from(renderTask(task)), scalars: cached?.scalars ?? commonScalars(task.resources) }
+  taskCache.set(task, fragment)
+  return fragment
+}
+
+function commonScalars(resources: Resources): readonly [number, number, number, number] | undefined {
+  const out: [number, number, number, number] = [0, 0, 0, 0]
+  for (const r of resources.items) {
+    const i = r.type === 'SCALAR' ? COMMON_SCALARS.indexOf(r.name as (typeof COMMON_SCALARS)[number]) : -1
+    if (i < 0) return undefined
+    out[i] += r.milli
+  }
+  return out
+}
 
 /** Mesos `json(JSON::ObjectWriter*, const Task&)`, as UTF-8. */
 export function taskJson(task: TaskRecord): Buffer {
-  const cached = taskCache.get(task)
-  if (cached && cached.status === task.status && cached.state === task.state) return cached.json
-  const json = Buffer.from(renderTask(task))
-  taskCache.set(task, { status: task.status, state: task.state, json })
-  return json
+  return taskFragment(task).json
 }
 
 /**
@@ -515,8 +571,12 @@ function* fullFramework(core: MasterCore, snap: FrameworkSnapshot): JsonDocument
   let n = 0
   for (const task of snap.tasks) {
     if (n > 0) yield ','
-    yield taskJson(task)
-    if (!isTerminalState(task.state)) used.add(task.resources)
+    const fragment = taskFragment(task)
+    yield fragment.json
+    if (!isTerminalState(task.state)) {
+      if (fragment.scalars) used.addCommon(fragment.scalars)
+      else used.add(task.resources)
+    }
     if (task.executor) {
       const key = `${task.agentId}/${task.executor.executor_id.value}`
       if (!executors.has(key)) executors.set(key, { agentId: task.agentId, json: str({ ...executorFields(task, f.id), slave_id: task.agentId }) })

@@ -47,14 +47,20 @@ t.test('jsonStream writes strings and bytes across chunk boundaries, multi-byte 
 t.test('/master/state equals the plain reference, before and after tasks and frameworks change', async t => {
   const w = await masterWorld(t)
   const web = await w.launch('web', 5, {}, undefined, 40)
-  const batch = await w.launch('batch', 3, { role: 'batch', labels: { labels: [{ key: 'team', value: 'ünïcode' }] } })
+  // One port each: tasks with resources beyond cpus/gpus/mem/disk are summed the general way.
+  const withPort = [
+    { name: 'cpus', type: 'SCALAR', scalar: { value: 0.25 } },
+    { name: 'mem', type: 'SCALAR', scalar: { value: 64 } },
+    { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 31000, end: 31000 }] } },
+  ]
+  const batch = await w.launch('batch', 2, { role: 'batch', labels: { labels: [{ key: 'team', value: 'ünïcode' }] } }, withPort)
   const base = await w.listen()
   const core = w.cluster.masterCore
   const check = async (what: string): Promise<void> => {
     const body = await (await fetch(`${base}/master/state`)).text()
     t.strictSame(JSON.parse(body), JSON.parse(JSON.stringify(stateReference(core, masterIdentity(w.deps, core)))), what)
   }
-  await check('two frameworks, eight running tasks')
+  await check('two frameworks, seven running tasks')
   await check('again, from the caches')
 
   const killed = new Promise<void>(resolve => {
