@@ -1,15 +1,23 @@
 // `npm run bench -- http [--quick]`: the master's HTTP layer at scale. An embedded cluster with
 // 10,000 emulated agents and 100,000 running tasks (quick: 1,000 and 10,000) is built by a
 // framework on the in-process bus; then, over a real socket:
-//   - latency of /master/state, /master/state-summary and /metrics/snapshot (full body read),
+//   - latency of /master/state, /master/state-summary and /metrics/snapshot (full body read), by
+//     a client in its own process (bench/support/http-client.ts), as a real client is, so that
+//     reading the body costs the master's process nothing; /master/state is also fetched by an
+//     in-process client (`state_in_process_client_ms`, how this bench measured it before),
 //   - the master's event latency while /master/state is being served: a request the master
 //     actor itself answers (an operator UPDATE_WEIGHTS with no weights: a no-op round trip
-//     through the master's mailbox and machine) is sent every millisecond during the fetch, so
-//     its latency is what any master message waits for while the state is serialized,
+//     through the master's mailbox and machine) is due every millisecond during the fetch, and
+//     each latency runs from when its probe was due, so a stall counts against every probe it
+//     delays (no coordinated omission); plus the event loop's delay (monitorEventLoopDelay),
 //   - the v1 scheduler API's event throughput over one SUBSCRIBE stream (events/s), when the
 //     scheduler API plugin is in this build.
-// Baseline, measured in the same run: the same round trip with the master idle.
+// Baselines, measured in the same run: the round trip with the master idle, and /master/state
+// built the plain way (an object tree and JSON.stringify, blocking) in the master's process.
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalTransport, Runtime, type Pid } from '../runtime/index.js'
@@ -18,6 +26,8 @@ import { startScheduler } from '../actors/scheduler/index.js'
 import { EMULATED_DURATION_LABEL } from '../actors/executor/index.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { startMasterServer } from '../cluster/http/master-server.js'
+import { jsonStream, masterIdentity, stateDocument } from '../cluster/http/master-state.js'
+import { stateReference } from '../cluster/http/master-state-reference.js'
 import { RecordIoDecoder } from '../cluster/http/recordio.js'
 import { OperatorMessages } from '../actors/master/index.js'
 import { LaunchFramework } from './support/launch-framework.js'
@@ -51,19 +61,68 @@ async function timedGet(url: string): Promise<{ ms: number; bytes: number; body:
   return { ms: performance.now() - started, bytes: body.length, body }
 }
 
-/** Master round trips every ~1 ms until `stop` resolves; latencies in ms. */
+interface ClientReply {
+  id: number
+  ms: number
+  bytes: number
+  agents?: number
+  tasks?: number
+  error?: string
+}
+
+/** GETs through the client process (bench/support/http-client.ts). */
+class RemoteClient {
+  private readonly child: ChildProcess
+  private seq = 0
+  private readonly waiting = new Map<number, (r: ClientReply) => void>()
+
+  constructor() {
+    this.child = fork(fileURLToPath(new URL('./support/http-client.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] })
+    this.child.on('message', (r: ClientReply) => {
+      this.waiting.get(r.id)?.(r)
+      this.waiting.delete(r.id)
+    })
+  }
+
+  async get(url: string, parse = false): Promise<ClientReply> {
+    const id = ++this.seq
+    const reply = await new Promise<ClientReply>(resolve => {
+      this.waiting.set(id, resolve)
+      this.child.send({ id, url, parse })
+    })
+    if (reply.error) throw new Error(reply.error)
+    return reply
+  }
+
+  close(): void {
+    this.child.disconnect()
+  }
+}
+
+/** A probe is due every PROBE_INTERVAL_MS while the master is measured. */
+const PROBE_INTERVAL_MS = 1
+
+/**
+ * Master round trips due every PROBE_INTERVAL_MS until `stop` resolves; latencies in ms, each
+ * from when its probe was due. The prober shares the master's event loop: when that loop is
+ * blocked, probes are sent late, in a burst, and still count from when they were due.
+ */
 async function masterLatencies(rt: Runtime, master: Pid, stop: Promise<unknown>): Promise<number[]> {
   const out: number[] = []
+  const inFlight: Promise<void>[] = []
   let done = false
   void stop.finally(() => (done = true))
-  let seq = 0
+  const start = performance.now()
+  let k = 0
   while (!done) {
-    const t0 = performance.now()
-    seq++
-    await rt.request(master, 'OperatorUpdateWeights', { weight_infos: [] }, { timeoutMs: 300_000 })
-    out.push(performance.now() - t0)
-    await new Promise(r => setTimeout(r, 1))
+    const now = performance.now()
+    for (let due = start + k * PROBE_INTERVAL_MS; due <= now; due = start + ++k * PROBE_INTERVAL_MS) {
+      const dueAt = due
+      inFlight.push(rt.request(master, 'OperatorUpdateWeights', { weight_infos: [] }, { timeoutMs: 300_000 }).then(() => void out.push(performance.now() - dueAt)))
+    }
+    await new Promise(r => setTimeout(r, PROBE_INTERVAL_MS))
   }
+  await Promise.all(inFlight)
   return out
 }
 
@@ -151,6 +210,103 @@ async function schedulerThroughput(base: string, tasks: number): Promise<{ event
   return { eventsPerS: elapsed > 0 ? events / elapsed : 0, events }
 }
 
+/**
+ * The SUBSCRIBE stream's own delivery rate, without acknowledgement round trips: a v1 HTTP
+ * framework launches `tasks` long-running tasks, then sends `rounds` implicit RECONCILE calls at
+ * once; the master answers each with one UPDATE per task (no uuid: nothing to acknowledge), so
+ * rounds x tasks events cross master -> per-subscription proxy actor -> RecordIO -> socket as
+ * fast as that path goes. Events/s is over the time from the first RECONCILE to the last UPDATE.
+ */
+async function schedulerStreamRate(base: string, tasks: number, rounds: number): Promise<{ eventsPerS: number; events: number } | undefined> {
+  const url = `${base}/api/v1/scheduler`
+  const controller = new AbortController()
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'bench', name: 'http-stream-bench', failover_timeout: 0 } } }),
+    signal: controller.signal,
+  })
+  if (res.status === 404) return undefined
+  if (res.status !== 200) throw new Error(`scheduler SUBSCRIBE: HTTP ${res.status}: ${await res.text()}`)
+  const streamId = res.headers.get('mesos-stream-id') ?? ''
+  let frameworkId = ''
+  let launched = 0
+  let running = 0
+  let reconciled = 0
+  let last = 0
+  const post = (body: Record<string, unknown>): Promise<unknown> =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Mesos-Stream-Id': streamId },
+      body: JSON.stringify({ framework_id: { value: frameworkId }, ...body }),
+    })
+      .then(r => r.arrayBuffer())
+      .catch(() => undefined)
+  const decoder = new RecordIoDecoder()
+  const reading = (async () => {
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const e of decoder.push(Buffer.from(chunk)) as any[]) {
+          if (e.type === 'SUBSCRIBED') frameworkId = e.subscribed.framework_id.value
+          else if (e.type === 'OFFERS') {
+            for (const offer of e.offers.offers) {
+              const n = Math.min(Math.max(0, tasks - launched), 20)
+              if (n === 0) {
+                void post({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } })
+                continue
+              }
+              const infos = Array.from({ length: n }, (_, i) => ({
+                name: `s${launched + i}`,
+                task_id: { value: `s${launched + i}` },
+                agent_id: offer.agent_id,
+                resources: [
+                  { name: 'cpus', type: 'SCALAR', scalar: { value: 0.01 } },
+                  { name: 'mem', type: 'SCALAR', scalar: { value: 1 } },
+                ],
+                command: { value: 'true' },
+                labels: { labels: [{ key: EMULATED_DURATION_LABEL, value: String(24 * 3600 * 1000) }] },
+              }))
+              launched += n
+              void post({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: infos } }], filters: { refuse_seconds: 3600 } } })
+            }
+          } else if (e.type === 'UPDATE') {
+            const s = e.update.status
+            if (s.uuid) {
+              void post({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })
+              if (s.state === 'TASK_RUNNING') running++
+            } else if (s.reason === 'REASON_RECONCILIATION') {
+              reconciled++
+              last = performance.now()
+            }
+          }
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })()
+  // All running, or as many as will be (a launch can fail): no new one for 3 s.
+  let seen = 0
+  let progressAt = Date.now()
+  await until(
+    () => {
+      if (running !== seen) [seen, progressAt] = [running, Date.now()]
+      return running >= tasks || (running > 0 && Date.now() - progressAt > 3000)
+    },
+    `${tasks} stream bench tasks to run`,
+    300_000,
+    () => `scheduler stream: ${launched} launched, ${running} running`,
+  )
+  const expected = rounds * running
+  const first = performance.now()
+  await Promise.all(Array.from({ length: rounds }, () => post({ type: 'RECONCILE', reconcile: { tasks: [] } })))
+  await until(() => reconciled >= expected, `${expected} reconciliation updates`, 300_000, () => `scheduler stream: ${reconciled}/${expected} reconciliation updates`)
+  await post({ type: 'TEARDOWN' })
+  controller.abort()
+  await reading
+  return { eventsPerS: reconciled / ((last - first) / 1000), events: reconciled }
+}
+
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const p: Params = quick ? { agents: 1000, tasks: 10_000, repeats: 5, schedulerTasks: 500 } : { agents: 10_000, tasks: 100_000, repeats: 5, schedulerTasks: 2000 }
@@ -194,56 +350,110 @@ export async function run(args: string[]): Promise<void> {
   const server = await startMasterServer(cluster.httpDeps({ version: 'bench' }), { port: 0, host: '127.0.0.1' })
   const base = server.url
 
-  // Baseline: round-trip latency with the master idle.
+  // Baseline: round-trip latency and event loop delay with the master idle (on a shared machine
+  // the process also waits for a CPU: that shows here too).
+  const idleLoop = monitorEventLoopDelay({ resolution: 1 })
+  idleLoop.enable()
   const idle = await masterLatencies(rt, cluster.masterPid, new Promise(r => setTimeout(r, 500)))
+  idleLoop.disable()
+  // Garbage collection pauses while /master/state is served (part of the event loop's delay).
+  const gcEntries: Array<{ start: number; duration: number }> = []
+  const fetchWindows: Array<[number, number]> = []
+  const gcObserver = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) gcEntries.push({ start: e.startTime, duration: e.duration })
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
 
-  const first = await timedGet(`${base}/master/state`)
-  const parsed = JSON.parse(first.body.toString()) as { slaves: unknown[]; frameworks: Array<{ tasks: unknown[] }> }
-  const taskCount = parsed.frameworks.reduce((n, f) => n + f.tasks.length, 0)
-  if (parsed.slaves.length !== p.agents || taskCount !== p.tasks) throw new Error(`/master/state shows ${parsed.slaves.length} agents and ${taskCount} tasks`)
+  const client = new RemoteClient()
+  const first = await client.get(`${base}/master/state`, true)
+  if (first.agents !== p.agents || first.tasks !== p.tasks) throw new Error(`/master/state shows ${first.agents} agents and ${first.tasks} tasks`)
   progress(`/master/state: ${(first.bytes / 1e6).toFixed(1)} MB, first fetch ${first.ms.toFixed(0)} ms`)
 
   const stateMs: number[] = []
   const during: number[] = []
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
   for (let i = 0; i < p.repeats; i++) {
-    const fetching = timedGet(`${base}/master/state`)
+    const fetching = client.get(`${base}/master/state`)
+    loopDelay.enable()
+    const from = performance.now()
     const lat = masterLatencies(rt, cluster.masterPid, fetching)
     stateMs.push((await fetching).ms)
+    fetchWindows.push([from, performance.now()])
+    loopDelay.disable()
     during.push(...(await lat))
   }
+  // How this bench measured it before: the client shares the master's process.
+  const inProcessMs: number[] = []
+  for (let i = 0; i < Math.min(3, p.repeats); i++) inProcessMs.push((await timedGet(`${base}/master/state`)).ms)
+
+  // Same-run baselines in the master's process, no socket: the streaming writer drained, and the
+  // plain object tree + JSON.stringify.
+  const id = masterIdentity(cluster.httpDeps({ version: 'bench' }), core)
+  const renderMs: number[] = []
+  const referenceMs: number[] = []
+  for (let i = 0; i < 3; i++) {
+    let t0 = performance.now()
+    for await (const chunk of jsonStream(stateDocument(core, id))) void chunk
+    renderMs.push(performance.now() - t0)
+    t0 = performance.now()
+    JSON.stringify(stateReference(core, id))
+    referenceMs.push(performance.now() - t0)
+  }
+
   const summaryMs: number[] = []
   let summaryBytes = 0
   for (let i = 0; i < p.repeats; i++) {
-    const r = await timedGet(`${base}/master/state-summary`)
+    const r = await client.get(`${base}/master/state-summary`)
     summaryMs.push(r.ms)
     summaryBytes = r.bytes
   }
   const metricsMs: number[] = []
-  for (let i = 0; i < p.repeats; i++) metricsMs.push((await timedGet(`${base}/metrics/snapshot`)).ms)
+  for (let i = 0; i < p.repeats; i++) metricsMs.push((await client.get(`${base}/metrics/snapshot`)).ms)
+  client.close()
+  gcObserver.disconnect()
   progress('scheduler API throughput')
   const sched = await schedulerThroughput(base, p.schedulerTasks)
+  progress('scheduler API stream rate (reconciliation)')
+  const stream = await schedulerStreamRate(base, p.schedulerTasks, 10)
 
+  const gcPauses = gcEntries.filter(g => fetchWindows.some(([a, b]) => g.start >= a && g.start <= b)).map(g => g.duration)
   const results = {
     state_ms: round(median(stateMs), 1),
     state_first_ms: round(first.ms, 1),
     state_bytes: first.bytes,
+    state_in_process_client_ms: round(median(inProcessMs), 1),
+    state_render_ms: round(median(renderMs), 1),
+    baseline_state_reference_ms: round(median(referenceMs), 1),
+    state_ms_over_reference: round(median(stateMs) / median(referenceMs), 3),
     state_summary_ms: round(median(summaryMs), 1),
     state_summary_bytes: summaryBytes,
     metrics_ms: round(median(metricsMs), 2),
     scheduler_events_per_s: sched ? Math.round(sched.eventsPerS) : null,
     scheduler_events: sched?.events ?? null,
+    scheduler_stream_events_per_s: stream ? Math.round(stream.eventsPerS) : null,
+    scheduler_stream_events: stream?.events ?? null,
     master_latency_during_state_ms: { p50: round(percentile(during, 50), 2), p99: round(percentile(during, 99), 2), max: round(Math.max(...during), 2), samples: during.length },
+    event_loop_delay_during_state_ms: { p50: round(loopDelay.percentile(50) / 1e6, 2), p99: round(loopDelay.percentile(99) / 1e6, 2), max: round(loopDelay.max / 1e6, 2) },
+    gc_during_state_ms: { total: round(gcPauses.reduce((a, b) => a + b, 0), 1), max: round(Math.max(0, ...gcPauses), 2), count: gcPauses.length },
+    baseline_event_loop_delay_idle_ms: { p99: round(idleLoop.percentile(99) / 1e6, 2), max: round(idleLoop.max / 1e6, 2) },
     baseline_master_latency_idle_ms: { p50: round(percentile(idle, 50), 2), p99: round(percentile(idle, 99), 2), max: round(Math.max(...idle), 2) },
   }
   table([
     ['agents / tasks', `${p.agents} / ${p.tasks}`],
     ['/master/state (median ms)', results.state_ms],
     ['/master/state size (MB)', first.bytes / 1e6],
+    ['/master/state, client in the master process (median ms)', results.state_in_process_client_ms],
+    ['/master/state writer drained in process, no socket (median ms)', results.state_render_ms],
+    ['baseline: object tree + JSON.stringify (median ms)', results.baseline_state_reference_ms],
     ['/master/state-summary (median ms)', results.state_summary_ms],
     ['/metrics/snapshot (median ms)', results.metrics_ms],
     ['master round trip during /master/state p50/p99/max (ms)', `${results.master_latency_during_state_ms.p50} / ${results.master_latency_during_state_ms.p99} / ${results.master_latency_during_state_ms.max}`],
+    ['event loop delay during /master/state p50/p99/max (ms)', `${results.event_loop_delay_during_state_ms.p50} / ${results.event_loop_delay_during_state_ms.p99} / ${results.event_loop_delay_during_state_ms.max}`],
+    ['GC during /master/state total/max (ms)', `${results.gc_during_state_ms.total} / ${results.gc_during_state_ms.max}`],
+    ['event loop delay idle p99/max (ms)', `${results.baseline_event_loop_delay_idle_ms.p99} / ${results.baseline_event_loop_delay_idle_ms.max}`],
     ['master round trip idle p50/p99 (ms)', `${results.baseline_master_latency_idle_ms.p50} / ${results.baseline_master_latency_idle_ms.p99}`],
-    ['scheduler API events/s (one SUBSCRIBE stream)', sched ? Math.round(sched.eventsPerS) : 'n/a (no scheduler API in this build)'],
+    ['scheduler API events/s (one SUBSCRIBE stream, acknowledged)', sched ? Math.round(sched.eventsPerS) : 'n/a (no scheduler API in this build)'],
+    ['scheduler API stream events/s (reconciliation burst, no acks)', stream ? Math.round(stream.eventsPerS) : 'n/a'],
   ])
   await server.close()
   await rt.close()

@@ -29,6 +29,7 @@ import { agentMachine, defaultAgentResources, parseAttributes, PosixProcessLaunc
 import { executorSpawner } from '../actors/executor/index.js'
 import type { FastifyPluginAsync } from 'fastify'
 import { MASTER_PID } from './node-names.js'
+import { agentIp } from './host-ip.js'
 import type { MasterHttpDeps } from './http/master-http-deps.js'
 import type { AgentHttpDeps } from './http/agent-http-deps.js'
 import { agentPrefix, agentRoutes } from './http/agent-server.js'
@@ -105,6 +106,7 @@ export class LocalCluster {
     masterRuntime.spawn(masterMachine, { name: 'master', input: { options: options.masterOptions, onCore: (c: MasterCore) => (core = c), registry } })
 
     const host = osHostname()
+    const ip = agentIp()
     const attributes = options.attributes ? parseAttributes(options.attributes) : []
     const executors = new CustomExecutors()
     let cluster: LocalCluster | undefined
@@ -123,6 +125,7 @@ export class LocalCluster {
           input: {
             masterPid: MASTER_PID,
             info: { hostname: host, port: 5050 + i, resources: defaultAgentResources(workDir, options.resources), attributes },
+            ip,
             workDir,
             executor: options.executor ?? 'command',
             spawnExecutor,

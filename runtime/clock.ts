@@ -149,3 +149,38 @@ export class SimClock implements Clock {
 export function flushMicrotasks(): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
 }
+
+/**
+ * A clock whose timers can all be cleared at once: for timers an actor sets outside XState's
+ * `after` (which XState cancels itself when the actor stops), so that stopping the actor leaves
+ * none behind to fire into it or to keep the process alive.
+ */
+export class TimerScope implements Clock {
+  private readonly pending = new Set<unknown>()
+
+  constructor(private readonly clock: Clock) {}
+
+  now(): number {
+    return this.clock.now()
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const handle = this.clock.setTimeout(() => {
+      this.pending.delete(handle)
+      fn()
+    }, ms)
+    this.pending.add(handle)
+    return handle
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle)
+    this.clock.clearTimeout(handle)
+  }
+
+  /** Clears every timer still pending. */
+  clearAll(): void {
+    for (const handle of this.pending) this.clock.clearTimeout(handle)
+    this.pending.clear()
+  }
+}

@@ -3,7 +3,7 @@ export { Runtime, type RuntimeOptions, type SpawnOptions, type ActorHandle, type
 export type { ActorPort, MessageEvent, ExitedEvent, ExitReason, PortInput, RequestOptions } from './port.js'
 export type { Envelope } from './envelope.js'
 export { EnvelopeCodec, DecodeError, type EnvelopeLayout } from './codec.js'
-export { type Clock, RealClock, SimClock, flushMicrotasks } from './clock.js'
+export { type Clock, RealClock, SimClock, TimerScope, flushMicrotasks } from './clock.js'
 export { RuntimeError, PidError, ValidationError, RequestTimeoutError, ClosedError, TransportError } from './errors.js'
 export { createLogger, silentLogger, RateLimitedLog, type Logger, type LoggerSettings } from './logger.js'
 export { MetricsRegistry, Counter, Gauge, Timer } from './metrics.js'

@@ -16,6 +16,8 @@ export interface AgentMachineInput {
   /** The leading master's pid (`master@m1`); NewMasterDetected changes it. */
   masterPid: Pid
   info: { hostname: string; port?: number; resources: Resource[]; attributes?: Attribute[]; domain?: DomainInfo }
+  /** This host's IP, sent with (re)registration for the master's Offer.url.address.ip. */
+  ip?: string
   /** `--work_dir` (Mesos default /tmp/mesos): sandboxes go under `<work_dir>/slaves/...`. */
   workDir: string
   /** `--executor`: `command` (real processes) or `emulated` (benchmarks and simulation). */
@@ -79,6 +81,7 @@ export interface AgentContext {
   reg: { attempts: number; linked: boolean }
   pingTimeoutMs: number
   recovered: RecoveredState | undefined
+  ip?: string
 }
 
 function makeContext(input: AgentMachineInput): AgentContext {
@@ -100,7 +103,7 @@ function makeContext(input: AgentMachineInput): AgentContext {
     executorEnvironment: input.executorEnvironment ?? { PATH: process.env.PATH ?? HOST_DEFAULT_PATH },
     checkpoint: input.checkpoint,
   })
-  return { port: input.port, core, flags, random, reg: { attempts: 0, linked: false }, pingTimeoutMs: flags.masterPingTimeoutMs, recovered: input.recovered }
+  return { port: input.port, core, flags, random, reg: { attempts: 0, linked: false }, pingTimeoutMs: flags.masterPingTimeoutMs, recovered: input.recovered, ip: input.ip }
 }
 
 type Ev<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>
@@ -143,8 +146,9 @@ export const agentMachine = setup({
         port.link(core.masterPid)
         reg.linked = true
       }
-      if (core.agentId === undefined) port.send(core.masterPid, 'RegisterAgent', core.registerMessage())
-      else port.send(core.masterPid, 'ReregisterAgent', core.reregisterMessage())
+      const ip = context.ip === undefined ? {} : { ip: context.ip }
+      if (core.agentId === undefined) port.send(core.masterPid, 'RegisterAgent', { ...core.registerMessage(), ...ip })
+      else port.send(core.masterPid, 'ReregisterAgent', { ...core.reregisterMessage(), ...ip })
       port.metrics.counter('slave/registration_attempts').inc()
     },
     setPingTimeout: assign({

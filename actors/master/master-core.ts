@@ -1,6 +1,7 @@
 // The master's decisions and bookkeeping: agents, frameworks, offers and tasks, held in plain
 // indexed maps and mutated in place. The XState machine around it (master-machine.ts) only
 // turns messages and timers into calls here; everything leaves through the port.
+import { isIP } from 'node:net'
 import type { ActorPort, Pid } from '../../runtime/index.js'
 import { Resources, fromJson, toJson, isValidRole, type Quantities } from '../resources/index.js'
 import {
@@ -232,6 +233,7 @@ export class MasterCore {
     const entry = { id, info: { ...body.agent, id: { value: id } }, pid: from, version: body.version, registered_at: this.port.now() }
     this.persist(from, [encodeEntry('agents', id, entry)], `registering agent ${id} at ${from}`, () => {
       const record = this.admitAgent(id, from, body.agent, parsed, body.version, bootId)
+      record.ip = body.ip
       this.allocator.addAgent(id, record.total, new Map())
       this.port.metrics.counter('master/slave_registrations').inc()
       this.port.log.info({ agent: id, pid: from, hostname: body.agent.hostname }, `registered agent ${id} at ${from} (${body.agent.hostname})`)
@@ -272,6 +274,7 @@ export class MasterCore {
       known.connected = true
       known.missedPings = 0
       known.reregisteredAt = this.port.now()
+      known.ip = body.ip ?? known.ip
       this.agentsByPid.set(from, id)
       this.port.link(from)
       this.allocator.activateAgent(id)
@@ -295,6 +298,7 @@ export class MasterCore {
     this.recovery.returned(id)
     const wasRemoved = this.removedAgents.delete(id)
     const record = this.admitAgent(id, from, body.agent, parsed, body.version, body.boot_id)
+    record.ip = body.ip
     const used = new Map<string, Resources>()
     const killOnReturn: Array<{ frameworkId: string; taskId: string }> = []
     // Mesos re-adds every task the agent reports, terminal ones too: their updates are not all
@@ -1508,7 +1512,9 @@ export class MasterCore {
     }
     if (agent.info.attributes?.length) json.attributes = agent.info.attributes
     if (agent.info.port !== undefined) {
-      json.url = { scheme: 'http', address: { hostname: agent.info.hostname, port: agent.info.port }, path: '/slave(1)' }
+      // Mesos: hostname, ip and port of the agent (the ip from its libprocess address).
+      const ip = agent.ip ?? (isIP(agent.info.hostname) ? agent.info.hostname : undefined)
+      json.url = { scheme: 'http', address: { hostname: agent.info.hostname, ...(ip === undefined ? {} : { ip }), port: agent.info.port }, path: '/slave(1)' }
     }
     return json
   }

@@ -1,8 +1,8 @@
 // The master actor: a thin XState shell around MasterCore. Messages become core calls; the
 // allocator runs as a child actor whose offers come back as `master.offers` events; agent
 // health checks and framework heartbeats are periodic `after` timers on the runtime's clock.
-import { setup, type ActorRefFrom } from 'xstate'
-import type { ActorPort, ExitedEvent } from '../../runtime/index.js'
+import { fromCallback, setup, type ActorRefFrom, type EventObject } from 'xstate'
+import { TimerScope, type ActorPort, type ExitedEvent } from '../../runtime/index.js'
 import { allocatorMachine, type Offer as AllocatorOffer } from '../allocator/index.js'
 import type { ProtocolEvent } from '../protocol/index.js'
 import { MasterCore, type AllocatorLink, type MasterTimerEvent } from './master-core.js'
@@ -23,7 +23,12 @@ interface MasterContext {
   readonly core: MasterCore
   readonly options: MasterOptions
   readonly port: ActorPort
+  /** The core's own timers (framework failover), cleared when the master stops. */
+  readonly timers: TimerScope
 }
+
+/** Runs for the master's whole life; stopping it (with the master) clears the core's timers. */
+const timerOwner = fromCallback<EventObject, TimerScope>(({ input }) => () => input.clearAll())
 
 /**
  * Operator calls arrive as requests (runtime.request from the HTTP layer) and are answered with
@@ -88,7 +93,7 @@ export const masterMachine = setup({
     context: {} as MasterContext,
     events: {} as MasterEvent,
   },
-  actors: { allocator: allocatorMachine },
+  actors: { allocator: allocatorMachine, timerOwner },
   delays: {
     pingInterval: ({ context }) => context.options.agentPingTimeoutMs,
     heartbeatInterval: ({ context }) => context.options.heartbeatIntervalMs,
@@ -106,12 +111,14 @@ export const masterMachine = setup({
         options: { seed: options.seed, minAllocatableResources: options.minAllocatableResources, allocationIntervalMs: options.allocationIntervalMs },
       },
     })
-    const schedule = (event: MasterTimerEvent, delayMs: number): unknown => input.port.clock.setTimeout(() => self.send(event), delayMs)
+    const timers = new TimerScope(input.port.clock)
+    const schedule = (event: MasterTimerEvent, delayMs: number): unknown => timers.setTimeout(() => self.send(event), delayMs)
     const deliver = (then: () => void): void => self.send({ type: 'master.registryWritten', then })
-    const core = new MasterCore(input.port, options, allocatorLink(allocator), schedule, input.registry, deliver)
+    const core = new MasterCore({ ...input.port, clock: timers }, options, allocatorLink(allocator), schedule, input.registry, deliver)
     input.onCore?.(core)
-    return { core, options, port: input.port }
+    return { core, options, port: input.port, timers }
   },
+  invoke: { src: 'timerOwner', input: ({ context }) => context.timers },
   type: 'parallel',
   states: {
     serving: {

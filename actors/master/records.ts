@@ -8,6 +8,8 @@ export interface AgentRecord {
   readonly id: string
   pid: Pid
   info: AgentInfo
+  /** The IP the agent sent with its latest (re)registration (Offer.url.address.ip). */
+  ip?: string
   total: Resources
   /** Sum of the resources of the agent's non-terminal tasks (and their executors). */
   used: Resources

@@ -29,6 +29,11 @@ const RegisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
   boot_id: Type.Optional(BootId),
+  /**
+   * The agent's IP. libprocess carries it in the sender's address and Mesos shows it in
+   * Offer.url.address.ip; a NATS message has no sender address, so the agent says it.
+   */
+  ip: Type.Optional(Type.String()),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),
   agent_capabilities: Type.Optional(Type.Array(AgentCapability)),
 })
@@ -43,6 +48,8 @@ const ReregisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
   boot_id: Type.Optional(BootId),
+  /** As in RegisterAgent. */
+  ip: Type.Optional(Type.String()),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),
   executor_infos: Type.Optional(Type.Array(ExecutorInfo)),
   tasks: Type.Optional(Type.Array(Task)),

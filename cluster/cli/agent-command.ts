@@ -28,6 +28,7 @@ import { detectMaster } from '../lease-detector.js'
 import { CommandError, type CommandFile, type CommandModule } from './command.js'
 import { millis, natsRuntime, untilAborted } from './daemon-runtime.js'
 import { natsServersOf } from './master-location.js'
+import { agentIp } from '../host-ip.js'
 
 export const command: CommandModule<'agent'> = {
   name: 'agent',
@@ -112,6 +113,7 @@ export const command: CommandModule<'agent'> = {
       input: {
         masterPid: detection.detector.current() ?? MASTER_PID,
         info: { hostname: host, port: http.port, resources, attributes },
+        ip: agentIp(flags.ip),
         workDir,
         executor: flags.executor,
         checkpoint,

@@ -76,7 +76,8 @@ export const command: CommandModule<'local'> = {
       lines.push(`  NATS: ${servers.join(',')}`)
       lines.push(`  run a task: mesos-ts execute --master=${servers[0]} --name=hello --command='echo hello'`)
     } else {
-      lines.push('  in-process only: start with --nats to let `mesos-ts execute`, frameworks and more agents join.')
+      lines.push(`  run a task: mesos-ts execute --master=127.0.0.1:${http.port} --name=hello --command='echo hello'`)
+      lines.push('  (frameworks reach it over the v1 HTTP APIs; start with --nats to let NATS frameworks and more agents join)')
     }
     lines.push('  Ctrl-C stops it (tasks are killed, sandboxes kept).')
     ctx.stdout.write(`${lines.join('\n')}\n`)

@@ -14,6 +14,7 @@ import {
   stateDocument,
   stateSummaryDocument,
   tasksDocument,
+  writeJsonResponse,
   type JsonDocument,
 } from './master-state.js'
 import { metricsRoutes } from './metrics-routes.js'
@@ -36,8 +37,13 @@ export interface MasterServerOptions {
 
 type Handler = (core: MasterCore, request: FastifyRequest, reply: FastifyReply) => unknown
 
-function sendDoc(reply: FastifyReply, doc: JsonDocument): FastifyReply {
-  return reply.code(200).header('Content-Type', 'application/json').send(jsonStream(doc))
+async function sendDoc(request: FastifyRequest, reply: FastifyReply, doc: JsonDocument): Promise<FastifyReply | undefined> {
+  if (request.method === 'HEAD') return reply.code(200).header('Content-Type', 'application/json').send(jsonStream(doc))
+  // Written straight to the response, so that chunk buffers are reused once the socket has them.
+  reply.hijack()
+  reply.raw.writeHead(200, { 'Content-Type': 'application/json' })
+  await writeJsonResponse(reply.raw, doc)
+  return undefined
 }
 
 function query(request: FastifyRequest): Record<string, string | undefined> {
@@ -80,20 +86,20 @@ export async function buildMasterServer(deps: MasterHttpDeps, options: MasterSer
   }
 
   for (const path of ['/master/state', '/master/state.json', '/state']) {
-    read(path, (core, _req, reply) => sendDoc(reply, stateDocument(core, masterIdentity(deps, core))))
+    read(path, (core, req, reply) => sendDoc(req, reply, stateDocument(core, masterIdentity(deps, core))))
   }
   for (const path of ['/master/state-summary', '/state-summary']) {
-    read(path, (core, _req, reply) => sendDoc(reply, stateSummaryDocument(core, masterIdentity(deps, core))))
+    read(path, (core, req, reply) => sendDoc(req, reply, stateSummaryDocument(core, masterIdentity(deps, core))))
   }
-  read('/master/frameworks', (core, req, reply) => sendDoc(reply, frameworksDocument(core, query(req).framework_id)))
-  read('/master/slaves', (core, req, reply) => sendDoc(reply, agentsDocument(core, query(req).slave_id)))
+  read('/master/frameworks', (core, req, reply) => sendDoc(req, reply, frameworksDocument(core, query(req).framework_id)))
+  read('/master/slaves', (core, req, reply) => sendDoc(req, reply, agentsDocument(core, query(req).slave_id)))
   read('/master/tasks', (core, req, reply) => {
     const q = query(req)
     const limit = nonNegativeInt(q.limit, 'limit', TASK_LIMIT)
     const offset = nonNegativeInt(q.offset, 'offset', 0)
     if (typeof limit === 'string') return textError(reply, 400, limit)
     if (typeof offset === 'string') return textError(reply, 400, offset)
-    return sendDoc(reply, tasksDocument(core, { limit, offset, order: q.order === 'asc' ? 'asc' : 'des', frameworkId: q.framework_id, taskId: q.task_id }))
+    return sendDoc(req, reply, tasksDocument(core, { limit, offset, order: q.order === 'asc' ? 'asc' : 'des', frameworkId: q.framework_id, taskId: q.task_id }))
   })
   read('/master/roles', (core, _req, reply) => reply.header('Content-Type', 'application/json').send(JSON.stringify(rolesJson(core))))
 

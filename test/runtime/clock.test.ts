@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createActor, setup } from 'xstate'
-import { SimClock, RealClock } from '../../runtime/index.js'
+import { SimClock, RealClock, TimerScope } from '../../runtime/index.js'
 
 t.test('SimClock fires timers in deadline order, ties in set order', async t => {
   const clock = new SimClock(1000)
@@ -82,4 +82,21 @@ t.test('RealClock reads wall time and its timers can be cancelled', async t => {
   clock.clearTimeout(h)
   // Its timers hold the event loop open (an embedded cluster has nothing else that does).
   await new Promise<void>(resolve => clock.setTimeout(() => resolve(), 2))
+})
+
+t.test('TimerScope clears the timers it set, and only those', async t => {
+  const clock = new SimClock()
+  const scope = new TimerScope(clock)
+  let fired = 0
+  scope.setTimeout(() => fired++, 10)
+  const cleared = scope.setTimeout(() => fired++, 20)
+  clock.setTimeout(() => fired++, 30)
+  clock.advance(15)
+  t.equal(fired, 1)
+  scope.clearTimeout(cleared)
+  scope.setTimeout(() => fired++, 100)
+  scope.clearAll()
+  t.equal(clock.pending, 1, "only the clock's own timer is left")
+  clock.advance(200)
+  t.equal(fired, 2)
 })
