@@ -12,6 +12,11 @@ const requiredArgs: Record<CommandName, string[]> = {
   local: [],
   execute: ['--name=sleep', '--command=sleep 1'],
   nats: [],
+  'start-cluster': [],
+  'stop-cluster': [],
+  ps: [],
+  cat: [],
+  tail: [],
 }
 
 t.test('every table is well formed and every default parses', async (t) => {
