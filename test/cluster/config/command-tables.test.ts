@@ -133,7 +133,7 @@ t.test("the seed's mesos.conf files", async (t) => {
   const file = join(dir, 'slave', 'mesos.conf')
   t.throws(() => parseCommandFlags('master', { argv: [`--config=${file}`] }), {
     code: 'UNKNOWN_KEY',
-    message: `${file}:1: unknown key 'master' (it is a flag of 'agent', 'execute')`,
+    message: `${file}:1: unknown key 'master' (it is a flag of 'agent', 'execute', 'ps', 'cat', 'tail')`,
   })
 })
 
