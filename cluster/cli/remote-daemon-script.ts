@@ -2,12 +2,15 @@
 // nothing needs quoting twice). A daemon is started detached (setsid nohup, stdin from
 // /dev/null, output to a file) so the ssh session can end, with a pid file for stop-cluster.
 // Each script's last line on stdout is its outcome (`started <pid>`, ...); warnings go to
-// stderr, prefixed `warning: `.
+// stderr, prefixed `warning: `. Pid and output files are named by role and deploy host, so a
+// run_dir or log_dir on a filesystem the hosts share (an NFS prefix) keeps them apart.
 
 /** One daemon on one host: `mesos-ts <role>` with its environment. */
 export interface DaemonSpec {
   /** master, agent or nats: the subcommand, and the name of its pid and output files. */
   readonly role: 'master' | 'agent' | 'nats'
+  /** The host as the deploy file names it. */
+  readonly host: string
   /** The remote mesos-ts command (may hold spaces: `node /opt/mesos-ts/cluster/bin/mesos-ts.js`). */
   readonly mesosTs: string
   readonly env: Readonly<Record<string, string>>
@@ -28,10 +31,11 @@ export function shellQuote(text: string): string {
 
 const NAME = /^[A-Z_][A-Z0-9_]*$/
 
-function files(spec: { role: string; runDir: string; logDir?: string }) {
+function files(spec: { role: string; host: string; runDir: string; logDir?: string }) {
+  const name = `mesos-ts-${spec.role}-${spec.host.replace(/[^A-Za-z0-9._:-]/g, '_')}`
   return {
-    pidFile: shellQuote(`${spec.runDir}/mesos-ts-${spec.role}.pid`),
-    outFile: shellQuote(`${spec.logDir ?? spec.runDir}/mesos-ts-${spec.role}.out`),
+    pidFile: shellQuote(`${spec.runDir}/${name}.pid`),
+    outFile: shellQuote(`${spec.logDir ?? spec.runDir}/${name}.out`),
   }
 }
 
@@ -72,7 +76,7 @@ echo "started (pid $pid), not up after ${spec.readySeconds}s: see $out_file"
 }
 
 /** SIGTERM (the daemons shut down cleanly on it), then SIGKILL to the session if it lingers. */
-export function stopScript(spec: { role: string; runDir: string; graceSeconds: number }): string {
+export function stopScript(spec: { role: string; host: string; runDir: string; graceSeconds: number }): string {
   const { pidFile } = files(spec)
   const tenths = Math.max(1, Math.round(spec.graceSeconds * 10))
   return `set -u

@@ -62,8 +62,9 @@ export const command: CommandModule<'start-cluster'> = {
     if (flags.master_port !== undefined) masterEnv.MESOS_PORT = String(flags.master_port)
     if (flags.agent_port !== undefined) agentEnv.MESOS_PORT = String(flags.agent_port)
 
-    const daemon = (role: DaemonSpec['role'], env: Record<string, string>): DaemonSpec => ({
+    const daemon = (role: DaemonSpec['role'], host: DeployHost, env: Record<string, string>): DaemonSpec => ({
       role,
+      host: host.host,
       env,
       mesosTs: flags.mesos_ts ?? thisMesosTs(),
       runDir: flags.run_dir,
@@ -72,7 +73,7 @@ export const command: CommandModule<'start-cluster'> = {
       readyPattern: READY[role],
       readySeconds: flags.ready_timeout.ms / 1000,
     })
-    const start = (role: DaemonSpec['role'], env: Record<string, string>) => (host: DeployHost) => runOnHost(ssh, role, host, startScript(daemon(role, env)))
+    const start = (role: DaemonSpec['role'], env: Record<string, string>) => (host: DeployHost) => runOnHost(ssh, role, host, startScript(daemon(role, host, env)))
     const failed = (outcomes: HostOutcome[]) => outcomes.some((o) => !o.ok)
 
     if (named === undefined) {

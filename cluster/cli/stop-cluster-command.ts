@@ -17,7 +17,7 @@ export const command: CommandModule<'stop-cluster'> = {
     const write = (text: string) => void ctx.stdout.write(text)
     const ssh = { ssh: flags.ssh, options: flags.ssh_options }
     const stop = (role: keyof typeof GRACE_SECONDS) => (host: (typeof deploy.masters)[number]) =>
-      runOnHost(ssh, role, host, stopScript({ role, runDir: flags.run_dir, graceSeconds: GRACE_SECONDS[role] }))
+      runOnHost(ssh, role, host, stopScript({ role, host: host.host, runDir: flags.run_dir, graceSeconds: GRACE_SECONDS[role] }))
     write(`Stopping ${deploy.agents.length} agent(s) from ${deploy.agentsFile}\n`)
     const agents = await onHosts(deploy.agents, stop('agent'), write)
     write(`Stopping ${deploy.masters.length} master(s) from ${deploy.mastersFile}\n`)

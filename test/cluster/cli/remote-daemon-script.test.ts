@@ -10,12 +10,12 @@ t.test('shellQuote survives sh for any text', async (t) => {
 })
 
 t.test('startScript: the environment quoted, the limit tried, a pid file', async (t) => {
-  const script = startScript({ role: 'agent', mesosTs: '/opt/mesos-ts', env: { MESOS_RESOURCES: 'cpus:4;mem:2300' }, runDir: '/run/m', logDir: undefined, openFiles: 8192, readyPattern: 'is up', readySeconds: 30 })
+  const script = startScript({ role: 'agent', host: 'slave1', mesosTs: '/opt/mesos-ts', env: { MESOS_RESOURCES: 'cpus:4;mem:2300' }, runDir: '/run/m', logDir: undefined, openFiles: 8192, readyPattern: 'is up', readySeconds: 30 })
   t.match(script, "env MESOS_RESOURCES='cpus:4;mem:2300' setsid nohup /opt/mesos-ts agent < /dev/null > \"$out_file\" 2>&1 &")
   t.match(script, 'if ! ulimit -Sn 8192 2>/dev/null; then')
-  t.match(script, "pid_file='/run/m/mesos-ts-agent.pid'")
-  t.match(script, "out_file='/run/m/mesos-ts-agent.out'")
-  t.throws(() => startScript({ role: 'agent', mesosTs: 'x', env: { 'A B': '1' }, runDir: '/r', logDir: undefined, openFiles: 1, readyPattern: 'x', readySeconds: 1 }))
+  t.match(script, "pid_file='/run/m/mesos-ts-agent-slave1.pid'")
+  t.match(script, "out_file='/run/m/mesos-ts-agent-slave1.out'")
+  t.throws(() => startScript({ role: 'agent', host: 'slave1', mesosTs: 'x', env: { 'A B': '1' }, runDir: '/r', logDir: undefined, openFiles: 1, readyPattern: 'x', readySeconds: 1 }))
 })
 
 t.test('sshArgs: BatchMode always, the operator\'s options, then the host', async (t) => {

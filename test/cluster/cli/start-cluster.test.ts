@@ -99,7 +99,7 @@ t.test('start-cluster, execute, cat, ps, stop-cluster on 127.0.0.1 over ssh', { 
   t.match(started.stdout, /^master 127\.0\.0\.1: started \(pid \d+\)$/m)
   t.match(started.stdout, /^agent 127\.0\.0\.1: started \(pid \d+\)$/m)
   t.equal(runningPids(layout.runDir).length, 3, 'a pid file per daemon')
-  t.ok(existsSync(join(prefix, 'log', 'mesos-ts-agent.out')), 'daemon output goes to mesos.conf\'s log_dir')
+  t.ok(existsSync(join(prefix, 'log', 'mesos-ts-agent-127.0.0.1.out')), 'daemon output goes to mesos.conf\'s log_dir')
 
   const again = await runCli(t, ['start-cluster', ...common, `--nats_port=${natsPort}`, `--master_port=${masterPort}`, `--agent_port=${agentPort}`, '--quiet'])
   t.equal(again.code, 0)
