@@ -26,12 +26,12 @@ export interface TestSshd {
   readonly sshOptions: string
 }
 
-function waitForPort(port: number, child: { exitCode: number | null }, ms = 10_000): Promise<void> {
+function waitForPort(host: string, port: number, child: { exitCode: number | null }, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms
   return new Promise((resolve, reject) => {
     const attempt = () => {
       if (child.exitCode !== null) return reject(new Error(`sshd exited with ${child.exitCode}`))
-      const socket = connect(port, '127.0.0.1')
+      const socket = connect(port, host)
       socket.once('connect', () => {
         socket.destroy()
         resolve()
@@ -46,22 +46,46 @@ function waitForPort(port: number, child: { exitCode: number | null }, ms = 10_0
   })
 }
 
-/** `hardOpenFiles` lowers the sessions' hard open-file limit, as on the seed's machines. */
-export async function startSshd(t: Test, options: { hardOpenFiles?: number } = {}): Promise<TestSshd> {
+/** A host key and a client key in authorized_keys, which several sshds may share. */
+export function sshKeys(t: Test): string {
   const dir = tempDir(t, 'mesos-ts-sshd-')
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file])
   keygen(join(dir, 'host_key'))
   keygen(join(dir, 'client_key'))
   execFileSync('cp', [join(dir, 'client_key.pub'), join(dir, 'authorized_keys')])
-  const port = await freePort()
+  return dir
+}
+
+export interface SshdOptions {
+  /** Lowers the sessions' hard open-file limit, as on the seed's machines. */
+  hardOpenFiles?: number
+  /** Keys from sshKeys(); default: new ones. */
+  keys?: string
+  /** Default: a free one. */
+  port?: number
+  /** Default 127.0.0.1. */
+  listen?: string
+  /** Run sshd in this network namespace: its sessions are another "host". */
+  netns?: string
+  /** Variables every session gets (sshd's SetEnv), as a host's own environment. */
+  setEnv?: Record<string, string>
+}
+
+export async function startSshd(t: Test, options: SshdOptions = {}): Promise<TestSshd> {
+  const dir = options.keys ?? sshKeys(t)
+  const port = options.port ?? (await freePort())
+  const listen = options.listen ?? '127.0.0.1'
+  const config = join(tempDir(t, 'mesos-ts-sshd-config-'), 'sshd_config')
+  const setEnv = Object.entries(options.setEnv ?? {}).map(([k, v]) => `${k}=${v}`)
   writeFileSync(
-    join(dir, 'sshd_config'),
+    config,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${listen}`,
+      ...(setEnv.length > 0 ? [`SetEnv ${setEnv.join(' ')}`] : []),
       `HostKey ${join(dir, 'host_key')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
+      'PidFile none',
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
@@ -72,7 +96,7 @@ export async function startSshd(t: Test, options: { hardOpenFiles?: number } = {
   )
   // Privilege separation needs this directory; a fresh container may not have it.
   mkdirSync('/run/sshd', { recursive: true })
-  const sshd = [SSHD, '-D', '-e', '-f', join(dir, 'sshd_config')]
+  const sshd = [...(options.netns !== undefined ? ['ip', 'netns', 'exec', options.netns] : []), SSHD, '-D', '-e', '-f', config]
   const argv = options.hardOpenFiles === undefined ? sshd : ['sh', '-c', `ulimit -Sn ${options.hardOpenFiles} && ulimit -Hn ${options.hardOpenFiles} && exec "$@"`, 'sh', ...sshd]
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
@@ -85,7 +109,7 @@ export async function startSshd(t: Test, options: { hardOpenFiles?: number } = {
     }
   })
   try {
-    await waitForPort(port, child)
+    await waitForPort(listen === '0.0.0.0' ? '127.0.0.1' : listen, port, child)
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${log}`)
   }
