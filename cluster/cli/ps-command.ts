@@ -1,6 +1,6 @@
 // `mesos-ts ps`: the tasks the master knows, like Mesos's mesos-ps, from /master/state.
 
-import { CommandError, type CommandFile, type CommandModule } from './command.js'
+import type { CommandFile, CommandModule } from './command.js'
 import { getJson } from './operator-http.js'
 import { masterUrl, type MasterState } from './task-locator.js'
 import { taskTable } from './task-table.js'
@@ -9,7 +9,6 @@ export const command: CommandModule<'ps'> = {
   name: 'ps',
   summary: 'List the running tasks (like mesos-ps).',
   async run(flags, ctx) {
-    if (ctx.positionals.length > 0) throw new CommandError(`unexpected argument '${ctx.positionals[0]}'`, 2)
     const state = await getJson<MasterState>(`${masterUrl(flags.master)}/master/state`, ctx.signal)
     ctx.stdout.write(taskTable(state, flags.all))
     return 0
