@@ -7,6 +7,8 @@ import { RuntimeError, type Logger } from '../../runtime/index.js'
 export interface CommandContext {
   /** The arguments after the command name, as given. */
   argv: string[]
+  /** The arguments that are not flags (`mesos-ts cat <task-id> stderr`). */
+  positionals: string[]
   env: NodeJS.ProcessEnv
   /** For the command's own output to the user (URLs, status lines); logs go through `log`. */
   stdout: NodeJS.WritableStream

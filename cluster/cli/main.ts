@@ -48,6 +48,11 @@ const registry: { [N in CommandName]: RegistryEntry<N> } = {
   local: { load: () => optionalCommand<'local'>('./local-command.js'), daemon: true },
   execute: { load: () => optionalCommand<'execute'>('./execute-command.js'), daemon: false },
   nats: { load: () => import('./nats-command.js'), daemon: true },
+  'start-cluster': { load: () => import('./start-cluster-command.js'), daemon: false },
+  'stop-cluster': { load: () => import('./stop-cluster-command.js'), daemon: false },
+  ps: { load: () => import('./ps-command.js'), daemon: false },
+  cat: { load: () => import('./cat-command.js'), daemon: false },
+  tail: { load: () => import('./tail-command.js'), daemon: false },
 }
 
 export interface MainOptions {
@@ -165,7 +170,7 @@ async function runCommand<N extends CommandName>(name: N, argv: string[], io: Io
     }
     process.on('uncaughtException', onCrash)
     process.on('unhandledRejection', onCrash)
-    const ctx: CommandContext = { argv, env: io.env, stdout: io.stdout, stderr: io.stderr, signal: shutdown.signal, log }
+    const ctx: CommandContext = { argv, positionals: parsed.positionals, env: io.env, stdout: io.stdout, stderr: io.stderr, signal: shutdown.signal, log }
     try {
       return await file.command.run(parsed.flags, ctx)
     } finally {

@@ -90,7 +90,7 @@ export function commandHelp(spec: CommandSpec, options: HelpOptions = {}): strin
   const program = options.program ?? 'mesos-ts'
   const width = options.width ?? 100
   return [
-    `Usage: ${program} ${spec.name} [--name=value ...]`,
+    `Usage: ${program} ${spec.name} [--name=value ...]${spec.positionals !== undefined ? ` ${spec.positionals}` : ''}`,
     '',
     ...wrap(spec.description, 0, width),
     '',

@@ -12,6 +12,11 @@ const requiredArgs: Record<CommandName, string[]> = {
   local: [],
   execute: ['--name=sleep', '--command=sleep 1'],
   nats: [],
+  'start-cluster': [],
+  'stop-cluster': [],
+  ps: [],
+  cat: [],
+  tail: [],
 }
 
 t.test('every table is well formed and every default parses', async (t) => {
@@ -128,7 +133,7 @@ t.test("the seed's mesos.conf files", async (t) => {
   const file = join(dir, 'slave', 'mesos.conf')
   t.throws(() => parseCommandFlags('master', { argv: [`--config=${file}`] }), {
     code: 'UNKNOWN_KEY',
-    message: `${file}:1: unknown key 'master' (it is a flag of 'agent', 'execute')`,
+    message: `${file}:1: unknown key 'master' (it is a flag of 'agent', 'execute', 'ps', 'cat', 'tail')`,
   })
 })
 
