@@ -59,10 +59,14 @@ export function leaseBucket(prefix: string): string {
 const OPEN_RETRY_MS = 60_000
 const OPEN_RETRY_INTERVAL_MS = 250
 
-/** There is no lease to read: no JetStream on these servers, or no master has created the bucket. */
-function noLease(err: unknown): boolean {
-  // nats.js does not export its JetStreamNotEnabled class (no responders: no JetStream at all).
-  return (err instanceof Error && err.name === 'JetStreamNotEnabled') || (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)
+/**
+ * There is no lease to read: the servers have no JetStream, or no master has created the bucket.
+ * nats.js reports a JetStream API request nobody answered as `JetStreamNotEnabled`, and so it
+ * does while a JetStream cluster elects a new leader: only the server's INFO tells them apart.
+ */
+function noLease(err: unknown, nc: NatsConnection): boolean {
+  if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return true
+  return nc.info?.jetstream !== true && err instanceof Error && err.name === 'JetStreamNotEnabled'
 }
 
 /**
@@ -96,7 +100,7 @@ export async function detectMaster(options: { servers: string[]; prefix: string;
         },
       }
     } catch (err) {
-      if (noLease(err)) {
+      if (noLease(err, conn)) {
         await conn.close()
         return { detector: new StaticMasterDetector(MASTER_PID), close: async () => {} }
       }
