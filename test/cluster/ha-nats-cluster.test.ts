@@ -7,9 +7,13 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connect } from '@nats-io/transport-node'
+import { jetstreamManager } from '@nats-io/jetstream'
 import { freePort, natsServerPath, startNatsCluster, type NatsServer } from '../../cluster/nats-server.js'
+import { JetStreamLeaseStore } from '../../cluster/jetstream-lease-store.js'
+import { leaseBucket } from '../../cluster/lease-detector.js'
 import { mesos, type Proc } from './support/processes.js'
-import { alive, forkedPid, killTasks, sandboxOf, until } from './support/tasks.js'
+import { alive, forkedPid, killTasks, sandboxOf, sleep, until } from './support/tasks.js'
 
 const skip = natsServerPath() ? false : 'nats-server is not installed (apt-get install -y nats-server)'
 
@@ -70,6 +74,19 @@ async function currentLeader(masters: Proc[], killedAt: Map<number, number>, tim
   return leader!
 }
 
+/** The exit code, or a failure naming the process if it runs on past the deadline. */
+async function exitOf(name: string, proc: Proc, timeoutMs = 120_000): Promise<number> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} still runs after ${timeoutMs} ms:\n${proc.stdout()}\n${proc.stderr().slice(-3000)}`)), timeoutMs)
+  })
+  try {
+    return await Promise.race([proc.exited, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0
 }
@@ -93,15 +110,15 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
   // Teardowns run last-registered first: the processes stop, then the checkpointed tasks (which
   // outlive their agents on purpose) are killed, then the work dir and the NATS servers go.
   t.teardown(() => {
-    killTasks(agentDirs, [...longTasks, 'after-nats'])
+    killTasks(agentDirs, [...longTasks, 'after-nats', 'after-pause'])
     rmSync(work, { recursive: true, force: true })
   })
   const root = t
   const procs: Array<[string, Proc]> = []
   const track = (name: string, p: Proc): Proc => (procs.push([name, p]), p)
-  // On failure, every process's output goes to a directory for the post-mortem.
+  // On failure (or with KEEP_TEST_LOGS=1), every process's output goes to a directory.
   t.teardown(() => {
-    if (t.passing()) return
+    if (t.passing() && !process.env.KEEP_TEST_LOGS) return
     const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-ha-nats-logs-'))
     for (const [name, p] of procs) writeFileSync(join(dir, `${name}.log`), `${p.stdout()}\n${p.stderr()}`)
     for (const s of nats.servers) writeFileSync(join(dir, `${s.serverName}.log`), s.logs().join('\n'))
@@ -118,6 +135,18 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
     track(`m${i + 1}`, mesos(t, ['master', `--nats=${urls}`, '--registry=jetstream', '--registry_replicas=3', '--master_lease=3secs', '--allocation_interval=200ms', `--hostname=m${i + 1}`, `--port=${port}`])),
   )
   const first = await currentLeader(masters, killedAt)
+  // The test reads the lease too: its revision grows with every refresh, so it shows when
+  // JetStream accepts writes again after a NATS server's death.
+  const nc = await connect({ servers: nats.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+  t.teardown(() => nc.close())
+  const lease = await JetStreamLeaseStore.open(nc, { bucket: leaseBucket('mesos'), leaseMs: 3000, bindOnly: true })
+  const leaseRevision = async (): Promise<number> => {
+    try {
+      return (await lease.get())?.revision ?? 0
+    } catch {
+      return 0
+    }
+  }
 
   const agentPorts: number[] = []
   while (agentPorts.length < 3) {
@@ -159,6 +188,7 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
     await masters[first]!.exited
     const next = await currentLeader(masters, killedAt)
     t.not(next, first, `m${next + 1} leads after m${first + 1}`)
+    t.equal(terms(masters, killedAt).filter(term => term.from > killedAt.get(first)!).length, 1, 'exactly one standby took over')
     const newPid = new RegExp(`new master detected: master@m${next + 1}-m${masterPorts[next]}`)
     for (const [i, a] of agents.entries()) {
       await a.waitFor(newPid, 60_000)
@@ -173,14 +203,28 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
 
   await t.test('SIGKILL a nats-server: the cluster keeps working', async t => {
     const leader = await currentLeader(masters, killedAt)
-    const victim = (await serverOf(nats.servers, `mesos-ts master m${leader + 1}-m${masterPorts[leader]}`)) ?? nats.servers[0]!
+    // The hardest one to lose: the lease stream's JetStream leader (writes pause until a new one
+    // is elected), else the server the leading master is connected to.
+    const jsm = await jetstreamManager(nc)
+    const streamLeader = (await jsm.streams.info(`KV_${leaseBucket('mesos')}`)).cluster?.leader
+    const leaderServer = await serverOf(nats.servers, `mesos-ts master m${leader + 1}-m${masterPorts[leader]}`)
+    const victim = nats.servers.find(s => s.serverName === streamLeader) ?? leaderServer ?? nats.servers[0]!
+    const revisionBefore = await leaseRevision()
     await victim.kill()
-    t.pass(`killed ${victim.serverName}, which the leader m${leader + 1} was connected to`)
+    t.pass(`killed ${victim.serverName} (lease stream leader: ${streamLeader}; the leading master m${leader + 1} was connected to ${leaderServer?.serverName})`)
     // The leader may change (JetStream pauses CAS writes for a few seconds), but only safely.
     const exec = track('after-nats', mesos(t, ['execute', `--master=${urls}`, '--name=after-nats', '--command=echo after', '--resources=cpus:0.1;mem:16']))
-    t.equal(await exec.exited, 0, `a new task runs to completion:\n${exec.stdout()}`)
+    t.equal(await exitOf('after-nats', exec), 0, `a new task runs to completion:\n${exec.stdout()}`)
     t.match(exec.stdout(), /TASK_FINISHED for task 'after-nats'/)
+    // Until the lease has been written twice more: JetStream's pause is over, whoever leads now.
+    const deadline = Date.now() + 90_000
+    while ((await leaseRevision()) < revisionBefore + 2) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for lease writes to resume after the nats-server died')
+      await sleep(250)
+    }
     await currentLeader(masters, killedAt)
+    const exec2 = track('after-pause', mesos(t, ['execute', `--master=${urls}`, '--name=after-pause', '--command=echo after', '--resources=cpus:0.1;mem:16']))
+    t.equal(await exitOf('after-pause', exec2), 0, `and after JetStream's pause too:\n${exec2.stdout()}`)
     for (const [task, pid] of pids) t.ok(alive(pid), `${task} (pid ${pid}) still runs`)
     t.notMatch(out(), lostPattern, 'nothing reported lost')
     t.equal(overlapping(terms(masters, killedAt)), undefined, 'never two leaders at once')
@@ -219,7 +263,7 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
       const dir = sandboxOf(agentDirs[placed.get(task)!]!, task)!
       writeFileSync(join(dir, 'done'), '')
     }
-    t.equal(await framework.exited, 0, out())
+    t.equal(await exitOf('the framework', framework), 0, out())
     for (const task of longTasks) t.match(out(), new RegExp(`TASK_FINISHED for task '${task}'`))
     t.notMatch(out(), lostPattern, 'nothing reported lost')
     t.equal(overlapping(terms(masters, killedAt)), undefined, 'never two leaders at once')
