@@ -202,16 +202,36 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
   })
 
   await t.test('SIGKILL a nats-server: the cluster keeps working', async t => {
-    const leader = await currentLeader(masters, killedAt)
-    // The hardest one to lose: the lease stream's JetStream leader (writes pause until a new one
-    // is elected), else the server the leading master is connected to.
+    // The worst server to lose is both the one the leading master is connected to (its links
+    // drop) and the lease stream's JetStream leader (writes pause until a new one is elected).
+    // Ask the stream leader to step down until the two coincide (a new one is picked at random).
+    const stream = `KV_${leaseBucket('mesos')}`
     const jsm = await jetstreamManager(nc)
-    const streamLeader = (await jsm.streams.info(`KV_${leaseBucket('mesos')}`)).cluster?.leader
-    const leaderServer = await serverOf(nats.servers, `mesos-ts master m${leader + 1}-m${masterPorts[leader]}`)
-    const victim = nats.servers.find(s => s.serverName === streamLeader) ?? leaderServer ?? nats.servers[0]!
+    const streamLeader = async (): Promise<string | undefined> => {
+      try {
+        return (await jsm.streams.info(stream)).cluster?.leader
+      } catch {
+        return undefined
+      }
+    }
+    let leader = await currentLeader(masters, killedAt)
+    let leaderServer = await serverOf(nats.servers, `mesos-ts master m${leader + 1}-m${masterPorts[leader]}`)
+    let onStreamLeader = await streamLeader()
+    for (let attempt = 0; attempt < 10 && (leaderServer === undefined || onStreamLeader !== leaderServer.serverName); attempt++) {
+      await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5_000 }).catch(() => undefined)
+      const before = onStreamLeader
+      const deadline = Date.now() + 30_000
+      do {
+        await sleep(200)
+        onStreamLeader = await streamLeader()
+      } while ((onStreamLeader === undefined || onStreamLeader === before) && Date.now() < deadline)
+      leader = await currentLeader(masters, killedAt)
+      leaderServer = await serverOf(nats.servers, `mesos-ts master m${leader + 1}-m${masterPorts[leader]}`)
+    }
+    const victim = leaderServer ?? nats.servers[0]!
     const revisionBefore = await leaseRevision()
     await victim.kill()
-    t.pass(`killed ${victim.serverName} (lease stream leader: ${streamLeader}; the leading master m${leader + 1} was connected to ${leaderServer?.serverName})`)
+    t.pass(`killed ${victim.serverName}: the leading master m${leader + 1} was connected to it; the lease stream's leader was ${onStreamLeader}`)
     // The leader may change (JetStream pauses CAS writes for a few seconds), but only safely.
     const exec = track('after-nats', mesos(t, ['execute', `--master=${urls}`, '--name=after-nats', '--command=echo after', '--resources=cpus:0.1;mem:16']))
     t.equal(await exitOf('after-nats', exec), 0, `a new task runs to completion:\n${exec.stdout()}`)
