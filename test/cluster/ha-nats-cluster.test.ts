@@ -109,10 +109,13 @@ t.test('three NATS servers, masters and agents as processes: a master, a nats-se
   const agentDirs = [1, 2, 3].map(i => join(work, `agent${i}`))
   // Teardowns run last-registered first: the processes stop, then the checkpointed tasks (which
   // outlive their agents on purpose) are killed, then the work dir and the NATS servers go.
-  t.teardown(() => {
+  const cleanUp = () => {
     killTasks(agentDirs, [...longTasks, 'after-nats', 'after-pause'])
     rmSync(work, { recursive: true, force: true })
-  })
+  }
+  t.teardown(cleanUp)
+  // And if this process ends before its teardowns run (tap's timeout).
+  process.on('exit', cleanUp)
   const root = t
   const procs: Array<[string, Proc]> = []
   const track = (name: string, p: Proc): Proc => (procs.push([name, p]), p)
