@@ -152,6 +152,8 @@ export class Runtime {
   private requestSeq = 0
   private eventSeq = 0
   private pingTimer: unknown
+  /** Set while the connection to the bus is down: when it fires, every remote link is reported exited. */
+  private disconnectTimer: unknown
   private closed = false
 
   private readonly received: Counter
@@ -322,6 +324,7 @@ export class Runtime {
     for (const hosted of [...this.actors.values()]) this.stopActor(hosted, 'stopped')
     this.closed = true
     if (this.pingTimer !== undefined) this.clock.clearTimeout(this.pingTimer)
+    if (this.disconnectTimer !== undefined) this.clock.clearTimeout(this.disconnectTimer)
     for (const [id, p] of this.pending) {
       this.clock.clearTimeout(p.timer)
       p.reject(new ClosedError('runtime'))
@@ -594,7 +597,8 @@ export class Runtime {
         watched.heard = false
         watched.lastPong = now
       }
-      if (now - watched.lastPong >= this.linkTimeoutMs) {
+      // While our own connection is down no pong can arrive: the disconnect timer decides.
+      if (now - watched.lastPong >= this.linkTimeoutMs && this.disconnectTimer === undefined) {
         this.nodeGone(node, 'unreachable')
         continue
       }
@@ -670,8 +674,37 @@ export class Runtime {
     this.exitedLocally(hosted.pid, body.pid, body.reason)
   }
 
+  /**
+   * A dropped connection to the bus says nothing about the peers: with a NATS cluster the client
+   * reconnects to another server within a moment, and a peer on another server never noticed.
+   * Reporting every remote link exited at once made a master whose NATS server died deactivate
+   * all its agents and remove every framework with failover_timeout 0, killing their tasks (the
+   * real-process HA test caught it). So links break only if the connection stays down for the
+   * link timeout, as an unanswered ping would; on reconnecting, the runtime pings every watched
+   * node and links again, so a peer that died or restarted meanwhile (its $exited lost in the
+   * gap) is still reported. Other messages lost in the gap are the protocol's to recover, as any
+   * lost message is (status updates are retried until acknowledged, pings re-register agents,
+   * schedulers reconcile).
+   */
   private onTransportStatus(status: TransportStatus): void {
-    if (status !== 'disconnected') return
-    for (const node of [...this.nodes.keys()]) this.nodeGone(node, 'disconnected')
+    if (status === 'disconnected') {
+      if (this.disconnectTimer !== undefined || this.closed) return
+      this.disconnectTimer = this.clock.setTimeout(() => {
+        this.disconnectTimer = undefined
+        for (const node of [...this.nodes.keys()]) this.nodeGone(node, 'disconnected')
+      }, this.linkTimeoutMs)
+      return
+    }
+    if (status !== 'reconnected' || this.disconnectTimer === undefined) return
+    this.clock.clearTimeout(this.disconnectTimer)
+    this.disconnectTimer = undefined
+    const now = this.clock.now()
+    for (const [node, watched] of this.nodes) {
+      watched.lastPong = now
+      watched.heard = false
+      const runtime = makePid(RUNTIME_NAME, node)
+      this.send(this.pid, runtime, '$ping', { incarnation: this.incarnation })
+      for (const [target, watchers] of watched.targets) for (const watcher of watchers) this.send(this.pid, runtime, '$link', { target, watcher })
+    }
   }
 }

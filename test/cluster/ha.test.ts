@@ -5,7 +5,7 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { natsServerPath, startNatsServer } from '../../cluster/nats-server.js'
+import { freePort, natsServerPath, startNatsServer } from '../../cluster/nats-server.js'
 import { mesos, type Proc } from './support/processes.js'
 
 const skip = natsServerPath() ? false : 'nats-server is not installed (apt-get install -y nats-server)'
@@ -16,10 +16,15 @@ t.test('the leading master dies; a standby takes over; the task survives', { ski
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-ha-'))
   t.teardown(() => rmSync(work, { recursive: true, force: true }))
   const common = [`--nats=${nats.url}`, '--registry=jetstream', '--master_lease=2secs', '--allocation_interval=200ms']
-  const masters: Proc[] = [1, 2, 3].map(i => mesos(t, ['master', ...common, `--hostname=m${i}`, `--port=${16050 + i}`]))
+  const ports: number[] = []
+  while (ports.length < 5) {
+    const port = await freePort()
+    if (!ports.includes(port)) ports.push(port)
+  }
+  const masters: Proc[] = [0, 1, 2].map(i => mesos(t, ['master', ...common, `--hostname=m${i + 1}`, `--port=${ports[i]}`]))
   const elected = await Promise.race(masters.map((m, i) => m.waitFor(/elected leading master/).then(() => i)))
   const agents = [1, 2].map(i =>
-    mesos(t, ['agent', `--master=${nats.url}`, `--work_dir=${join(work, `a${i}`)}`, `--hostname=h${i}`, `--port=${16150 + i}`, '--resources=cpus:2;mem:1024;disk:100;ports:[31000-31010]', '--registration_backoff_factor=100ms']),
+    mesos(t, ['agent', `--master=${nats.url}`, `--work_dir=${join(work, `a${i}`)}`, `--hostname=h${i}`, `--port=${ports[2 + i]}`, '--resources=cpus:2;mem:1024;disk:100;ports:[31000-31010]', '--registration_backoff_factor=100ms']),
   )
   for (const a of agents) await a.waitFor(/registered with master@m\d-m\d+ as agent/)
 

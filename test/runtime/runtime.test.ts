@@ -150,7 +150,7 @@ t.test('a throwing action does not take the process down; watchers hear it; rest
   t.equal(r2.metrics.snapshot()['runtime/actor_restarts'], 2)
 })
 
-t.test('links report stopped, unknown, unreachable, restarted and disconnected', async t => {
+t.test('links report stopped, unknown, unreachable, restarted and disconnected (for longer than the link timeout)', async t => {
   const w = simWorld()
   const { rt: r1, endpoint: e1 } = w.runtime('n1')
   const { rt: r2 } = w.runtime('n2')
@@ -197,10 +197,39 @@ t.test('links report stopped, unknown, unreachable, restarted and disconnected',
   r4.spawn(recorderMachine, { name: 'far' })
   watch('far@n4')
   w.clock.advance(50)
+  // A NATS client reconnecting to another server of the cluster: the peers did not go anywhere.
   e1.disconnect()
-  w.clock.advance(1)
+  w.clock.advance(300)
+  e1.reconnect()
+  w.clock.advance(1000)
+  t.equal(exits().length, 4, 'a connection back within the link timeout breaks no link')
+  e1.disconnect()
+  w.clock.advance(450)
+  t.equal(exits().length, 4, 'not before the link timeout')
+  w.clock.advance(100)
   t.same(exits()[4], ['far@n4', 'disconnected'])
   t.equal(exits().length, 5)
+})
+
+t.test('after a reconnect, a peer that stopped while the connection was down is still reported', async t => {
+  const w = simWorld()
+  const { rt: r1, endpoint: e1 } = w.runtime('n1')
+  const { rt: r2 } = w.runtime('n2')
+  const watcher = r1.spawn(recorderMachine, { name: 'watcher' })
+  const exits = (): Array<[string | undefined, string | undefined]> => ctx(watcher).seen.filter(e => e.type === 'exited').map(e => [e.pid, e.reason])
+  const far = r2.spawn(recorderMachine, { name: 'far' })
+  watcher.send({ type: 'Watch', from: 'test@t', body: { pid: far.pid } })
+  w.clock.advance(50)
+  e1.disconnect()
+  // Its $exited is lost, as a NATS message to a disconnected client is.
+  w.net.partition(['n1'], ['n2'])
+  far.stop()
+  w.clock.advance(200)
+  w.net.heal()
+  t.same(exits(), [], 'nothing heard yet')
+  e1.reconnect()
+  w.clock.advance(100)
+  t.same(exits(), [['far@n2', 'unknown']], 'linking again finds it gone')
 })
 
 t.test('close() tells watchers and rejects pending requests', async t => {

@@ -18,13 +18,29 @@ export interface Proc {
 
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }
 
+/**
+ * Children still running. A test process that ends before its teardowns ran (tap's timeout, an
+ * uncaught error) would leave them behind, still holding NATS connections and ports: kill them
+ * on the way out ('exit' handlers run synchronously, so SIGKILL, no waiting).
+ */
+const running = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
 export function mesos(t: Test, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   let out = ''
   let err = ''
   child.stdout!.on('data', d => (out += d))
   child.stderr!.on('data', d => (err += d))
-  const exited = new Promise<number>(resolve => child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 1))))
+  running.add(child)
+  const exited = new Promise<number>(resolve =>
+    child.on('exit', (code, signal) => {
+      running.delete(child)
+      resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 1))
+    }),
+  )
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
