@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { NatsTransport, Runtime } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
 import { startScheduler, type SchedulerDriver } from '../actors/scheduler/index.js'
-import { startNatsServer } from '../cluster/nats-server.js'
+import { freePort, startNatsServer } from '../cluster/nats-server.js'
 import { detectMaster } from '../cluster/lease-detector.js'
 import { LaunchFramework } from './support/launch-framework.js'
 import { emitJson, progress, table } from './support/report.js'
@@ -74,7 +74,8 @@ export async function run(args: string[]): Promise<void> {
   const server = await startNatsServer()
   const procs: ChildProcess[] = []
   try {
-    const masters = [1, 2].map(i => watch([BIN, 'master', `--nats=${server.url}`, '--registry=jetstream', `--master_lease=${LEASE}`, `--hostname=bm${i}`, `--port=${17050 + i}`], `master${i}`))
+    const httpPorts = [await freePort(), await freePort()]
+    const masters = [1, 2].map(i => watch([BIN, 'master', `--nats=${server.url}`, '--registry=jetstream', `--master_lease=${LEASE}`, `--hostname=bm${i}`, `--port=${httpPorts[i - 1]}`], `master${i}`))
     procs.push(...masters.map(m => m.proc))
     await Promise.race(masters.map(m => m.waitFor(/elected leading master/, 30_000)))
     const agents = watch(['--import', 'tsx', AGENTS_SCRIPT, server.url, String(params.agents), AGENT_RESOURCES], 'agents')

@@ -13,7 +13,7 @@ import { agentMachine } from '../actors/agent/index.js'
 import { executorSpawner } from '../actors/executor/index.js'
 import { parseResources, toJson } from '../actors/resources/index.js'
 import { startScheduler, type SchedulerDriver } from '../actors/scheduler/index.js'
-import { startNatsServer } from '../cluster/nats-server.js'
+import { freePort, startNatsServer } from '../cluster/nats-server.js'
 import { MASTER_PID } from '../cluster/node-names.js'
 import { LaunchFramework } from './support/launch-framework.js'
 import { emitJson, progress, round, table } from './support/report.js'
@@ -160,7 +160,7 @@ async function runNats(params: Params): Promise<{ tasksPerSecond: number; master
   const server = await startNatsServer({ jetstream: false })
   const procs: ChildProcess[] = []
   try {
-    const master = child([BIN, 'master', `--nats=${server.url}`, '--port=15050', '--registry=in_memory'], 'master')
+    const master = child([BIN, 'master', `--nats=${server.url}`, `--port=${await freePort()}`, '--registry=in_memory'], 'master')
     procs.push(master.proc)
     await master.ready
     const agents = child(['--import', 'tsx', AGENTS_SCRIPT, server.url, String(params.agents), AGENT_RESOURCES], 'agents')

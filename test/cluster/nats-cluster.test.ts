@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from '@nats-io/transport-node'
-import { natsServerPath, startNatsServer } from '../../cluster/nats-server.js'
+import { freePort, natsServerPath, startNatsServer } from '../../cluster/nats-server.js'
 import { connectScheduler } from '../../actors/scheduler/index.js'
 import { BusyFramework } from '../../actors/frameworks/index.js'
 import { mesos, type Proc } from './support/processes.js'
@@ -35,11 +35,12 @@ t.test('master and three agents as processes over NATS', { skip, timeout: 240_00
   const work = mkdtempSync(join(tmpdir(), 'mesos-ts-nats-cluster-'))
   t.teardown(() => rmSync(work, { recursive: true, force: true }))
 
-  const master = mesos(t, ['master', `--nats=${nats.url}`, '--agent_ping_timeout=1secs', '--max_agent_ping_timeouts=2', '--allocation_interval=100ms', '--port=15050', '--registry=in_memory'])
+  const ports = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const master = mesos(t, ['master', `--nats=${nats.url}`, '--agent_ping_timeout=1secs', '--max_agent_ping_timeouts=2', '--allocation_interval=100ms', `--port=${ports[0]}`, '--registry=in_memory'])
   await master.waitFor(/master master@master is up/)
   const agentDirs = [1, 2, 3].map(i => join(work, `agent${i}`))
   const agents: Proc[] = agentDirs.map((dir, i) =>
-    mesos(t, ['agent', `--master=${nats.url}`, `--work_dir=${dir}`, `--hostname=host${i + 1}`, `--port=${15051 + i}`, '--resources=cpus:4;mem:4096;disk:1000;ports:[31000-31100]', '--registration_backoff_factor=100ms']),
+    mesos(t, ['agent', `--master=${nats.url}`, `--work_dir=${dir}`, `--hostname=host${i + 1}`, `--port=${ports[i + 1]}`, '--resources=cpus:4;mem:4096;disk:1000;ports:[31000-31100]', '--registration_backoff_factor=100ms']),
   )
   for (const a of agents) await a.waitFor(/registered with master@master as agent/)
 
