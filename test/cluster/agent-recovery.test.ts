@@ -2,65 +2,16 @@
 // processes over a real nats-server, SDK frameworks in this process, real task processes. The
 // agent is killed with SIGKILL and started again on the same --work_dir.
 import t from 'tap'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { natsServerPath, startNatsServer } from '../../cluster/nats-server.js'
 import { connectScheduler, type SchedulerDriver } from '../../actors/scheduler/index.js'
 import type { FrameworkInfo, Offer, TaskStatus } from '../../actors/protocol/index.js'
 import { mesos, type Proc } from './support/processes.js'
+import { alive, forkedPid, sandboxOf, sleep, until } from './support/tasks.js'
 
 const skip = natsServerPath() ? false : 'nats-server is not installed (apt-get install -y nats-server)'
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-
-async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-    return state !== 'Z' && state !== 'X'
-  } catch {
-    return false
-  }
-}
-
-/** The wrapper pid the launcher recorded for a task's run, under <work>/meta. */
-function forkedPid(work: string, task: string): number | undefined {
-  const slaves = join(work, 'meta', 'slaves')
-  if (!existsSync(slaves)) return undefined
-  for (const agent of readdirSync(slaves)) {
-    const fws = join(slaves, agent, 'frameworks')
-    if (agent === 'latest' || !existsSync(fws)) continue
-    for (const fw of readdirSync(fws)) {
-      const runs = join(fws, fw, 'executors', task, 'runs')
-      if (!existsSync(runs)) continue
-      for (const run of readdirSync(runs)) {
-        const file = join(runs, run, 'pids', 'forked.pid')
-        if (existsSync(file)) return Number(readFileSync(file, 'utf8').trim())
-      }
-    }
-  }
-  return undefined
-}
-
-function sandboxOf(work: string, task: string): string | undefined {
-  const slaves = join(work, 'slaves')
-  for (const agent of existsSync(slaves) ? readdirSync(slaves) : []) {
-    for (const fw of readdirSync(join(slaves, agent, 'frameworks'))) {
-      const p = join(slaves, agent, 'frameworks', fw, 'executors', task, 'runs', 'latest')
-      if (existsSync(p)) return p
-    }
-  }
-  return undefined
-}
 
 /** A framework that launches one task on its first offer and records every status. */
 class OneTask {
