@@ -48,6 +48,8 @@ export class MasterContender {
   /** Counts terms, so a term that ended while its registry was loading does not start serving. */
   private term = 0
 
+  private leaseConnection: NatsConnection | undefined
+
   private constructor(
     readonly runtime: Runtime,
     readonly masterPid: Pid,
@@ -86,8 +88,14 @@ export class MasterContender {
     }
     let store: JetStreamLeaseStore
     try {
-      store = await JetStreamLeaseStore.open(transport.connection, { bucket: leaseBucket(o.prefix), leaseMs: o.leaseMs, replicas: o.replicas })
+      // Its own connection too: on the runtime's, a refresh waits behind every message already
+      // queued in both directions (100,000 RunTasks out, as many status updates in), and at 10,000
+      // agents a launch burst cost the leader its lease mid-burst.
+      contender.leaseConnection = await connect({ servers: o.servers, name: `mesos-ts master ${node} lease` })
+      store = await JetStreamLeaseStore.open(contender.leaseConnection, { bucket: leaseBucket(o.prefix), leaseMs: o.leaseMs, replicas: o.replicas })
     } catch (err) {
+      await contender.leaseConnection?.close()
+      await registryConnection?.close()
       await runtime.close()
       throw new ContenderError(
         `cannot open the leader lease in NATS JetStream KV (${(err as Error).message}): start nats-server with JetStream (-js; 'mesos-ts nats' does), or run a single master with --registry=in_memory`,
@@ -190,5 +198,6 @@ export class MasterContender {
     else this.handle?.stop()
     await this.runtime.close()
     await this.registryConnection?.close()
+    await this.leaseConnection?.close()
   }
 }
