@@ -1,6 +1,7 @@
 // The faults a simulation injects, each drawn from the seed: network weather (drops, delays,
 // duplicates) for a while, partitions between sets of nodes until healed, and process crashes
-// (agents, framework schedulers, the master) with a restart some steps later. Adding a fault
+// (agents, framework schedulers, the master) with a restart some steps later. A restarted master
+// recovers the registry (the world's MemoryRegistryStore, standing for the KV bucket). Adding a fault
 // kind (NATS-KV unavailability, a standby master taking over) is one more entry in FAULT_KINDS
 // and one more case in `inject`.
 import type { Prng } from '../../runtime/index.js'
@@ -9,12 +10,8 @@ import type { AgentNode, FrameworkNode, World } from './world.js'
 export const FAULT_KINDS = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash'] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
-/**
- * What runs unless --faults says otherwise. The master restarts without a registry (that comes
- * with the KV registry), so it forgets every agent and framework; opt in with
- * `--faults ...,master-crash`.
- */
-export const DEFAULT_FAULTS: readonly FaultKind[] = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash']
+/** What runs unless --faults says otherwise. */
+export const DEFAULT_FAULTS: readonly FaultKind[] = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash']
 
 export function isFaultKind(s: string): s is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(s)

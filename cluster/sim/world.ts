@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EnvelopeCodec, Prng, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
+import { EnvelopeCodec, Prng, flushMicrotasks, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
 import { ProtocolMessages, type StatusUpdateAcknowledgementBody, type StatusUpdateBody, type TaskState } from '../../actors/protocol/index.js'
-import { masterMachine, type MasterCore } from '../../actors/master/index.js'
+import { MemoryRegistryStore, loadRegistry, masterMachine, type MasterCore } from '../../actors/master/index.js'
 import { agentMachine, type AgentCore } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
 import { parseResources, toJson, type Resources } from '../../actors/resources/index.js'
@@ -102,14 +102,44 @@ export class MasterNode extends SimNode {
     this.pid = `master@${node}`
   }
 
+  /**
+   * As cluster/master-contender.ts does for a term: take the registry's fence, load the registry,
+   * and only then spawn the master actor. A store that is unavailable is tried again a little
+   * later (the contender resigns and the election retries); a crash meanwhile ends it all.
+   */
   start(): void {
     const rt = this.boot()
     this.core = undefined
+    void this.lead(rt)
+  }
+
+  private async lead(rt: Runtime): Promise<void> {
+    const w = this.world
+    const store = w.registry
+    const epoch = this.generation
+    let fence, recovered
+    try {
+      fence = await store.fence(epoch)
+      recovered = await loadRegistry(store, w.logger)
+    } catch {
+      if (this.runtime === rt) w.clock.setTimeout(() => this.runtime === rt && void this.lead(rt), w.timings.master.agentPingTimeoutMs ?? 1_000)
+      return
+    }
+    if (this.runtime !== rt) return
     this.handle = rt.spawn(masterMachine, {
       name: 'master',
       input: {
-        options: { ...this.world.timings.master, seed: this.world.seed, idPrefix: `${this.node}g${this.generation}` },
+        options: { ...w.timings.master, seed: w.seed, idPrefix: `${this.node}g${this.generation}`, recovering: false },
         onCore: (c: MasterCore) => (this.core = c),
+        registry: {
+          store,
+          fence,
+          recovered,
+          // A later term took the registry: this one stops acting at once (the contender resigns).
+          onFenced: () => {
+            if (this.runtime === rt) this.handle?.stop()
+          },
+        },
       },
     })
   }
@@ -213,6 +243,9 @@ export interface ForwardedUpdate {
   readonly state: TaskState
 }
 
+/** Virtual time between two runs of promise continuations (see World.advance). */
+const ADVANCE_CHUNK_MS = 20
+
 export class World {
   readonly seed: number
   readonly clock = new SimClock()
@@ -221,6 +254,8 @@ export class World {
   readonly timings: SimTimings
   readonly logger = silentLogger()
   readonly master: MasterNode
+  /** The registry's KV bucket: it outlives every master process. */
+  readonly registry: MemoryRegistryStore
   readonly agents: AgentNode[] = []
   readonly frameworks: FrameworkNode[] = []
   /**
@@ -242,6 +277,7 @@ export class World {
     this.net = new SimNetwork({ seed: options.seed, clock: this.clock, minDelayMs: this.timings.minDelayMs, maxDelayMs: this.timings.maxDelayMs, trace: true })
     this.ring = new MessageRing(options.ringSize ?? 4_000)
     this.workRoot = mkdtempSync(join(tmpdir(), 'mesos-ts-sim-'))
+    this.registry = new MemoryRegistryStore({ clock: this.clock, latencyMs: this.timings.registryLatencyMs })
     this.master = new MasterNode(this, 'm1')
     const shapes = derivedPrng(options.seed, 'agent-shapes')
     for (let i = 1; i <= options.agents; i++) {
@@ -266,6 +302,20 @@ export class World {
     this.master.start()
     for (const a of this.agents) a.start()
     for (const f of this.frameworks) f.start()
+  }
+
+  /**
+   * Advances the clock, letting promise continuations (registry writes and their completions)
+   * run every few ms of virtual time rather than after every timer: a continuation only ever runs
+   * at a chunk boundary, so the run stays deterministic, at a fraction of advanceAsync's cost.
+   */
+  async advance(ms: number): Promise<void> {
+    const target = this.clock.now() + ms
+    await flushMicrotasks()
+    while (this.clock.now() < target) {
+      this.clock.advance(Math.min(ADVANCE_CHUNK_MS, target - this.clock.now()))
+      await flushMicrotasks()
+    }
   }
 
   /** The lease revision in force: the master's generation, until leader election exists. */
