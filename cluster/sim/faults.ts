@@ -7,11 +7,11 @@
 import type { Prng } from '../../runtime/index.js'
 import type { AgentNode, FrameworkNode, World } from './world.js'
 
-export const FAULT_KINDS = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash'] as const
+export const FAULT_KINDS = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash', 'kv-unavailable'] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** What runs unless --faults says otherwise. */
-export const DEFAULT_FAULTS: readonly FaultKind[] = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash']
+export const DEFAULT_FAULTS: readonly FaultKind[] = FAULT_KINDS
 
 export function isFaultKind(s: string): s is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(s)
@@ -41,7 +41,7 @@ export class FaultInjector {
   private cuts: Cut[] = []
   private cutSeq = 0
   /** The latest weather change of each kind: an older one's undo must not cancel it. */
-  private readonly weather = { drop: 0, delay: 0, duplicate: 0 }
+  private readonly weather = { drop: 0, delay: 0, duplicate: 0, kv: 0 }
 
   constructor(
     private readonly world: World,
@@ -74,6 +74,7 @@ export class FaultInjector {
     }
     this.pending = []
     this.cuts = []
+    this.world.registry.mode = 'up'
     const net = this.world.net
     net.heal()
     net.setDropRate(0)
@@ -149,6 +150,18 @@ export class FaultInjector {
         node.crash()
         this.later(step, 1, 20, `scheduler ${node.node} down`, `restart scheduler ${node.node} (failover as ${node.framework.frameworkId ?? 'a new framework'})`, () => this.restartFramework(node))
         return `crash scheduler ${node.node}`
+      }
+      case 'kv-unavailable': {
+        // The registry's KV store refuses requests, or lets them time out (some writes landing
+        // unbeknown to the master); the master must act on nothing it could not persist.
+        const mode = r.pick(['down', 'timeout'] as const)
+        const token = ++this.weather.kv
+        const kv = this.world.registry
+        kv.mode = mode
+        this.later(step, 1, 15, `registry KV ${mode}`, `registry KV back (was ${mode})`, () => {
+          if (this.weather.kv === token) kv.mode = 'up'
+        })
+        return `registry KV ${mode}`
       }
       case 'master-crash': {
         const master = this.world.master

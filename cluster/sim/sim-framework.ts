@@ -36,6 +36,8 @@ export interface FrameworkObservation {
 export interface SimFrameworkOptions {
   name: string
   partitionAware: boolean
+  /** FrameworkInfo.checkpoint: agents checkpoint its tasks, which survive an agent restart. */
+  checkpoint: boolean
   /** Seeds everything this framework decides (task sizes, durations, kills). */
   random: Prng
   failoverTimeoutSeconds: number
@@ -56,6 +58,7 @@ export interface SimFrameworkStats {
 export class SimFramework {
   readonly name: string
   readonly partitionAware: boolean
+  readonly checkpoint: boolean
   readonly tasks = new Map<string, FrameworkTask>()
   /** Uuids of every status update the framework's update callback received. */
   readonly seenUuids = new Set<string>()
@@ -80,6 +83,7 @@ export class SimFramework {
     this.options = options
     this.name = options.name
     this.partitionAware = options.partitionAware
+    this.checkpoint = options.checkpoint
     this.random = options.random
     const cpus = this.random.pick([0.5, 1, 1.5])
     const mem = this.random.pick([128, 256, 512])
@@ -102,6 +106,7 @@ export class SimFramework {
       role: '*',
       failover_timeout: this.options.failoverTimeoutSeconds,
       capabilities: this.partitionAware ? [{ type: 'PARTITION_AWARE' }] : [],
+      checkpoint: this.checkpoint,
     }
     if (this.frameworkId !== undefined) info.id = { value: this.frameworkId }
     return info

@@ -218,6 +218,6 @@ function collectStats(world: World, injector: FaultInjector): SimStats {
     updates,
     failovers,
     abortedFrameworks: aborted,
-    registry: { ...world.registry.stats },
+    registry: { ...world.kv.stats },
   }
 }

@@ -23,6 +23,8 @@ export interface SimTimings {
   stepMaxMs: number
   /** One registry write's round trip to the (simulated) KV store. */
   registryLatencyMs: number
+  /** The KV client's request timeout (a `kv-unavailable` fault of the `timeout` kind). */
+  registryTimeoutMs: number
   /** After the last step: time for the healed cluster to converge, before and after reconciling. */
   settleMs: number
   reconcileMs: number
@@ -61,6 +63,7 @@ export const DEFAULT_TIMINGS: SimTimings = {
   maxDelayMs: 5,
   failoverTimeoutSeconds: 3_600,
   registryLatencyMs: 5,
+  registryTimeoutMs: 2_000,
   stepMinMs: 20,
   stepMaxMs: 600,
   settleMs: 20_000,

@@ -9,11 +9,12 @@ import { join } from 'node:path'
 import { EnvelopeCodec, Prng, flushMicrotasks, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
 import { ProtocolMessages, type StatusUpdateAcknowledgementBody, type StatusUpdateBody, type TaskState } from '../../actors/protocol/index.js'
 import { MemoryRegistryStore, loadRegistry, masterMachine, type MasterCore } from '../../actors/master/index.js'
-import { agentMachine, type AgentCore } from '../../actors/agent/index.js'
+import { MemoryCheckpointStore, agentMachine, readCheckpoint, type AgentCore } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
 import { parseResources, toJson, type Resources } from '../../actors/resources/index.js'
 import type { HierarchicalAllocator } from '../../actors/allocator/index.js'
 import { SimFramework } from './sim-framework.js'
+import { SimRegistryStore } from './sim-kv.js'
 import { MessageRing, TapTransport, mayBeType } from './tap-transport.js'
 import { DEFAULT_TIMINGS, type SimTimings } from './timings.js'
 
@@ -161,6 +162,15 @@ export class AgentNode extends SimNode {
   readonly total: Resources
   readonly workDir: string
   readonly random: Prng
+  /** The host's disk: what checkpointing frameworks leave there survives the agent process. */
+  readonly checkpoint = new MemoryCheckpointStore()
+  /**
+   * Incarnations whose checkpoint this one recovered, itself included: an update one of them
+   * checkpointed is still this process's to deliver. A fresh start (nothing recovered) is alone.
+   */
+  lineage: string[] = []
+  /** The agent id this incarnation recovered (undefined: it started afresh). */
+  recoveredId: string | undefined
 
   constructor(world: World, node: string, resources: string, workDir: string) {
     super(world, node)
@@ -175,9 +185,14 @@ export class AgentNode extends SimNode {
 
   start(): void {
     const rt = this.boot()
+    const recovered = readCheckpoint(this.checkpoint, false, this.world.logger)
+    this.recoveredId = recovered?.agentInfo.id?.value
+    this.lineage = recovered ? [...this.lineage, this.incarnation] : [this.incarnation]
     this.handle = rt.spawn(agentMachine, {
       name: 'agent',
       input: {
+        checkpoint: this.checkpoint,
+        recovered,
         masterPid: this.world.master.pid,
         info: { hostname: this.node, port: 5051, resources: toJson(this.total) },
         workDir: this.workDir,
@@ -255,7 +270,9 @@ export class World {
   readonly logger = silentLogger()
   readonly master: MasterNode
   /** The registry's KV bucket: it outlives every master process. */
-  readonly registry: MemoryRegistryStore
+  readonly kv: MemoryRegistryStore
+  /** The bucket as masters reach it, through the `kv-unavailable` switch. */
+  readonly registry: SimRegistryStore
   readonly agents: AgentNode[] = []
   readonly frameworks: FrameworkNode[] = []
   /**
@@ -277,7 +294,8 @@ export class World {
     this.net = new SimNetwork({ seed: options.seed, clock: this.clock, minDelayMs: this.timings.minDelayMs, maxDelayMs: this.timings.maxDelayMs, trace: true })
     this.ring = new MessageRing(options.ringSize ?? 4_000)
     this.workRoot = mkdtempSync(join(tmpdir(), 'mesos-ts-sim-'))
-    this.registry = new MemoryRegistryStore({ clock: this.clock, latencyMs: this.timings.registryLatencyMs })
+    this.kv = new MemoryRegistryStore({ clock: this.clock, latencyMs: this.timings.registryLatencyMs })
+    this.registry = new SimRegistryStore(this.kv, this.clock, derivedPrng(options.seed, 'kv'), this.timings.registryTimeoutMs)
     this.master = new MasterNode(this, 'm1')
     const shapes = derivedPrng(options.seed, 'agent-shapes')
     for (let i = 1; i <= options.agents; i++) {
@@ -290,6 +308,8 @@ export class World {
         name: `fw${i}`,
         // At least one of each kind when there are two or more.
         partitionAware: i % 2 === 0,
+        // Frameworks 1, 3, ... checkpoint (their tasks' updates survive an agent restart); 2, 4, ... do not.
+        checkpoint: i % 2 === 1,
         random,
         failoverTimeoutSeconds: this.timings.failoverTimeoutSeconds,
         maxRunning: random.int(2, 6),

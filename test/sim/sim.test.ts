@@ -152,7 +152,7 @@ t.test('masters persist to the registry the world keeps, and a restarted master 
       }
     },
     atEnd: w => {
-      const keys = [...w.registry.entries.keys()]
+      const keys = [...w.kv.entries.keys()]
       t.equal(keys.filter(k => k.startsWith('agents.')).length, 3, 'every agent is in the registry')
       t.equal(keys.filter(k => k.startsWith('frameworks.')).length, 2, 'every framework is in the registry')
     },
