@@ -164,8 +164,11 @@ export class FaultInjector {
         return `registry KV ${mode}`
       }
       case 'master-crash': {
-        const master = this.world.master
-        if (!master.up) return undefined
+        // The leader, mostly: with standbys, one takes over once the lease expires.
+        const up = this.world.masters.filter(m => m.up)
+        if (up.length === 0) return undefined
+        const leader = this.world.master
+        const master = leader.up && r.chance(0.75) ? leader : r.pick(up)
         master.crash()
         this.later(step, 1, 10, `master ${master.node} down`, `restart master ${master.node}`, () => {
           if (!master.up) master.start()
@@ -195,10 +198,11 @@ export class FaultInjector {
     const r = this.random
     const w = this.world
     const master = `@${w.master.node}`
+    const masters = w.masters.map(m => `@${m.node}`)
     const shape = r.int(0, 2)
     if (shape === 0) return [[`@${r.pick(w.agents).node}`], [master]]
     if (shape === 1 && w.frameworks.length > 0) return [[`@${r.pick(w.frameworks).node}`], [master]]
-    const all = [master, ...w.agents.map(a => `@${a.node}`), ...w.frameworks.map(f => `@${f.node}`)]
+    const all = [...masters, ...w.agents.map(a => `@${a.node}`), ...w.frameworks.map(f => `@${f.node}`)]
     r.shuffle(all)
     const cut = r.int(1, all.length - 1)
     return [all.slice(0, cut), all.slice(cut)]

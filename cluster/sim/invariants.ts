@@ -15,7 +15,10 @@ export const SAFETY_INVARIANTS = [
   'allocator-agrees',
   /** Per live agent: its really active tasks + what the master offers of it <= its total. */
   'agent-capacity',
-  /** At most one master acts per lease revision. */
+  /**
+   * At most one master acts per lease revision; none acts without holding the lease, or under a
+   * revision older than the latest term's start (superseded).
+   */
   'single-leader',
   /** From a framework's view a terminal state (other than TASK_LOST) is final. */
   'terminal-is-final',
@@ -203,10 +206,14 @@ export class InvariantChecker {
     }
   }
 
+  private staleChecked = 0
+
   private singleLeader(out: Violation[]): void {
     for (const [revision, masters] of this.world.acting) {
       if (masters.size > 1) out.push({ invariant: 'single-leader', message: `lease revision ${revision}: ${[...masters].join(' and ')} all acted` })
     }
+    const stale = this.world.staleActs
+    for (; this.staleChecked < stale.length; this.staleChecked++) out.push({ invariant: 'single-leader', message: stale[this.staleChecked]! })
   }
 
   private terminalIsFinal(out: Violation[]): void {

@@ -9,7 +9,7 @@ import { isTerminalState, type FrameworkInfo, type Offer, type TaskInfo, type Ta
 import { parseResources, type Resources } from '../../actors/resources/index.js'
 import { offerResources, packTasks, resourcesJson } from '../../actors/frameworks/index.js'
 import { EMULATED_DURATION_LABEL, EMULATED_EXIT_CODE_LABEL } from '../../actors/executor/index.js'
-import { startScheduler, type SchedulerCallbacks, type SchedulerDriver, type SchedulerOptions } from '../../actors/scheduler/index.js'
+import { startScheduler, type MasterDetector, type SchedulerCallbacks, type SchedulerDriver, type SchedulerOptions } from '../../actors/scheduler/index.js'
 
 /** One task as the framework knows it. */
 export interface FrameworkTask {
@@ -113,13 +113,13 @@ export class SimFramework {
   }
 
   /** Starts a scheduler instance on `runtime`: the first, or a failover with the framework id. */
-  start(runtime: Runtime, masterPid: Pid, options: Omit<SchedulerOptions, 'random'>): SchedulerDriver {
+  start(runtime: Runtime, detector: MasterDetector, options: Omit<SchedulerOptions, 'random'>): SchedulerDriver {
     this.generation++
     if (this.generation > 1) this.stats.failovers++
     const jitter = new Prng(this.random.int(1, 2 ** 31))
     this.driver = startScheduler({
       runtime,
-      masterPid,
+      detector,
       framework: this.frameworkInfo(),
       callbacks: this.callbacks(),
       id: `${this.name}-g${this.generation}`,

@@ -5,6 +5,8 @@
 // failed either way, which is the ambiguity persist-before-act must survive.
 import type { Clock, Prng } from '../../runtime/index.js'
 import type { MemoryRegistryStore, RegistryEntry, RegistryFence, RegistryStore, RegistryWrite } from '../../actors/master/index.js'
+import type { LeaseEntry, LeaseStore } from '../../actors/master/leader-election.js'
+import type { MemoryLeaseStore } from '../../actors/master/memory-lease-store.js'
 
 export type KvMode = 'up' | 'down' | 'timeout'
 
@@ -19,7 +21,8 @@ export class SimRegistryStore implements RegistryStore {
     private readonly timeoutMs: number,
   ) {}
 
-  private unavailable<T>(applied?: () => Promise<T>): Promise<T> {
+  /** @internal also the lease's switch */
+  unavailable<T>(applied?: () => Promise<T>): Promise<T> {
     if (this.mode === 'down') return Promise.reject(new Error('registry store unavailable (simulated)'))
     return new Promise((_, reject) =>
       this.clock.setTimeout(() => {
@@ -42,5 +45,39 @@ export class SimRegistryStore implements RegistryStore {
     // A timed-out write reached the server half the time: it lands, unbeknown to the master.
     const lands = this.mode === 'timeout' && this.random.chance(0.5)
     return this.unavailable(lands ? () => this.inner.write(batch, fence) : undefined)
+  }
+}
+
+/** The leader lease's key in the same NATS: down or timing out with the registry (one switch). */
+export class SimLeaseStore implements LeaseStore {
+  constructor(
+    readonly inner: MemoryLeaseStore,
+    private readonly kv: SimRegistryStore,
+  ) {}
+
+  private via<T>(op: () => Promise<T>): Promise<T> {
+    if (this.kv.mode === 'up') return op()
+    // A timed-out CAS may have landed (a refresh the leader does not know it made).
+    return this.kv.unavailable(this.kv.mode === 'timeout' ? op : undefined)
+  }
+
+  create(value: Uint8Array): Promise<number | undefined> {
+    return this.via(() => this.inner.create(value))
+  }
+
+  update(value: Uint8Array, revision: number): Promise<number | undefined> {
+    return this.via(() => this.inner.update(value, revision))
+  }
+
+  get(): Promise<LeaseEntry | undefined> {
+    return this.mode === 'up' ? this.inner.get() : this.kv.unavailable()
+  }
+
+  release(revision: number): Promise<void> {
+    return this.via(() => this.inner.release(revision))
+  }
+
+  private get mode(): string {
+    return this.kv.mode
   }
 }

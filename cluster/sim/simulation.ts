@@ -15,6 +15,8 @@ export interface SimConfig {
   steps: number
   agents: number
   frameworks: number
+  /** Master processes contending for the leader lease. */
+  masters: number
   faults: readonly FaultKind[]
   /** Chance per step of a new fault. */
   faultRate: number
@@ -30,6 +32,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'seed'> = {
   steps: 200,
   agents: 4,
   frameworks: 3,
+  masters: 2,
   faults: DEFAULT_FAULTS,
   faultRate: 0.1,
 }
@@ -87,6 +90,7 @@ export interface SimStats {
 /** The command that replays a run (`npm run sim -- ...`). */
 export function reproduceCommand(config: SimConfig): string {
   const parts = [`npm run sim -- --seed ${config.seed} --steps ${config.steps} --agents ${config.agents} --frameworks ${config.frameworks}`]
+  if (config.masters !== DEFAULT_CONFIG.masters) parts.push(`--masters ${config.masters}`)
   if (config.faults.join(',') !== DEFAULT_FAULTS.join(',')) parts.push(`--faults ${config.faults.length ? config.faults.join(',') : 'none'}`)
   if (config.faultRate !== DEFAULT_CONFIG.faultRate) parts.push(`--fault-rate ${config.faultRate}`)
   return parts.join(' ')
@@ -94,7 +98,7 @@ export function reproduceCommand(config: SimConfig): string {
 
 export async function runSimulation(config: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
   const started = performance.now()
-  const world = new World({ seed: config.seed, agents: config.agents, frameworks: config.frameworks, timings: config.timings, ringSize: config.ringSize })
+  const world = new World({ seed: config.seed, agents: config.agents, frameworks: config.frameworks, masters: config.masters, timings: config.timings, ringSize: config.ringSize })
   const timings = world.timings
   const random = derivedPrng(config.seed, 'steps')
   const injector = new FaultInjector(world, config.faults, derivedPrng(config.seed, 'faults'), config.faultRate)

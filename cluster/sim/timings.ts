@@ -25,6 +25,8 @@ export interface SimTimings {
   registryLatencyMs: number
   /** The KV client's request timeout (a `kv-unavailable` fault of the `timeout` kind). */
   registryTimeoutMs: number
+  /** The leader lease's TTL (the CLI's --lease_ms default, 3 s, is already short). */
+  leaseMs: number
   /** After the last step: time for the healed cluster to converge, before and after reconciling. */
   settleMs: number
   reconcileMs: number
@@ -64,6 +66,7 @@ export const DEFAULT_TIMINGS: SimTimings = {
   failoverTimeoutSeconds: 3_600,
   registryLatencyMs: 5,
   registryTimeoutMs: 2_000,
+  leaseMs: 3_000,
   stepMinMs: 20,
   stepMaxMs: 600,
   settleMs: 20_000,

@@ -6,22 +6,27 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EnvelopeCodec, Prng, flushMicrotasks, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
+import { EnvelopeCodec, Prng, flushMicrotasks, type Clock, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
 import { ProtocolMessages, type StatusUpdateAcknowledgementBody, type StatusUpdateBody, type TaskState } from '../../actors/protocol/index.js'
 import { MemoryRegistryStore, loadRegistry, masterMachine, type MasterCore } from '../../actors/master/index.js'
+import { LeaderElection } from '../../actors/master/leader-election.js'
+import { MemoryLeaseStore } from '../../actors/master/memory-lease-store.js'
+import { StaticMasterDetector } from '../../actors/scheduler/index.js'
 import { MemoryCheckpointStore, agentMachine, readCheckpoint, type AgentCore } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
 import { parseResources, toJson, type Resources } from '../../actors/resources/index.js'
 import type { HierarchicalAllocator } from '../../actors/allocator/index.js'
 import { SimFramework } from './sim-framework.js'
-import { SimRegistryStore } from './sim-kv.js'
-import { MessageRing, TapTransport, mayBeType } from './tap-transport.js'
+import { SimLeaseStore, SimRegistryStore } from './sim-kv.js'
+import { MessageRing, TapTransport, mayBeFrom, mayBeType } from './tap-transport.js'
 import { DEFAULT_TIMINGS, type SimTimings } from './timings.js'
 
 export interface WorldOptions {
   seed: number
   agents: number
   frameworks: number
+  /** Master processes contending for the lease (default 1). */
+  masters?: number
   timings?: SimTimings
   /** Messages kept for failure reports. */
   ringSize?: number
@@ -97,52 +102,91 @@ export class MasterNode extends SimNode {
   core: MasterCore | undefined
   handle: ActorHandle | undefined
   readonly pid: Pid
+  /** This process's contention for the lease (on the world's clock, dead with the process). */
+  election: LeaderElection | undefined
 
   constructor(world: World, node: string) {
     super(world, node)
     this.pid = `master@${node}`
   }
 
-  /**
-   * As cluster/master-contender.ts does for a term: take the registry's fence, load the registry,
-   * and only then spawn the master actor. A store that is unavailable is tried again a little
-   * later (the contender resigns and the election retries); a crash meanwhile ends it all.
-   */
-  start(): void {
-    const rt = this.boot()
-    this.core = undefined
-    void this.lead(rt)
+  /** Leading with a live master actor: the lease revision it holds. */
+  get leaseRevision(): number | undefined {
+    return this.handle ? this.election?.leaderEpoch : undefined
   }
 
-  private async lead(rt: Runtime): Promise<void> {
+  start(): void {
+    const rt = this.boot()
+    const w = this.world
+    this.core = undefined
+    // Timers of a crashed process never fire: the lease is not released, it expires.
+    const clock: Clock = {
+      now: () => w.clock.now(),
+      setTimeout: (fn, ms) => w.clock.setTimeout(() => this.runtime === rt && fn(), ms),
+      clearTimeout: h => w.clock.clearTimeout(h),
+    }
+    this.election = new LeaderElection({
+      store: w.lease,
+      clock,
+      self: { pid: this.pid, hostname: this.node, port: 5050 },
+      leaseMs: w.timings.leaseMs,
+      pollMs: Math.max(100, Math.floor(w.timings.leaseMs / 6)),
+      refreshFraction: 0.5,
+      onElected: epoch => {
+        if (this.runtime === rt) void this.lead(rt, epoch)
+      },
+      onDeposed: () => {
+        if (this.runtime === rt) this.stepDown()
+      },
+    })
+    this.election.start()
+  }
+
+  /**
+   * As cluster/master-contender.ts does for a term: take the registry's fence, load the registry,
+   * and only then spawn the master actor; a store that fails makes it resign (the election
+   * retries). The world then points agents and schedulers at it (the detector's job).
+   */
+  private async lead(rt: Runtime, epoch: number): Promise<void> {
     const w = this.world
     const store = w.registry
-    const epoch = this.generation
+    const term = ++this.term
     let fence, recovered
     try {
       fence = await store.fence(epoch)
       recovered = await loadRegistry(store, w.logger)
     } catch {
-      if (this.runtime === rt) w.clock.setTimeout(() => this.runtime === rt && void this.lead(rt), w.timings.master.agentPingTimeoutMs ?? 1_000)
+      if (this.runtime === rt && term === this.term) this.election?.resign()
       return
     }
-    if (this.runtime !== rt) return
+    if (this.runtime !== rt || term !== this.term || this.election?.leaderEpoch === undefined) return
     this.handle = rt.spawn(masterMachine, {
       name: 'master',
       input: {
-        options: { ...w.timings.master, seed: w.seed, idPrefix: `${this.node}g${this.generation}`, recovering: false },
+        options: { ...w.timings.master, seed: w.seed, idPrefix: `${this.node}g${this.generation}t${term}`, recovering: false },
         onCore: (c: MasterCore) => (this.core = c),
         registry: {
           store,
           fence,
           recovered,
-          // A later term took the registry: this one stops acting at once (the contender resigns).
+          // A later term took the registry: stop acting at once, contend again.
           onFenced: () => {
-            if (this.runtime === rt) this.handle?.stop()
+            if (this.runtime === rt && term === this.term) this.election?.resign()
           },
         },
       },
     })
+    w.elected(this, epoch)
+  }
+
+  /** Terms started by this process (a term that ended while loading does not serve). */
+  private term = 0
+
+  private stepDown(): void {
+    this.term++
+    this.handle?.stop()
+    this.handle = undefined
+    this.core = undefined
   }
 
   /** The allocator child of the master actor (for the master/allocator agreement check). */
@@ -152,8 +196,10 @@ export class MasterNode extends SimNode {
   }
 
   protected override beforeClose(): void {
+    this.term++
     this.core = undefined
     this.handle = undefined
+    this.election = undefined
   }
 }
 
@@ -193,7 +239,7 @@ export class AgentNode extends SimNode {
       input: {
         checkpoint: this.checkpoint,
         recovered,
-        masterPid: this.world.master.pid,
+        masterPid: this.world.leaderPid ?? this.world.masters[0]!.pid,
         info: { hostname: this.node, port: 5051, resources: toJson(this.total) },
         workDir: this.workDir,
         executor: 'emulated',
@@ -233,12 +279,15 @@ export class FrameworkNode extends SimNode {
 
   start(): void {
     const rt = this.boot()
-    this.framework.start(rt, this.world.master.pid, this.world.timings.scheduler)
+    const detector = new StaticMasterDetector(this.world.leaderPid)
+    this.world.detectors.push(detector)
+    this.framework.start(rt, detector, this.world.timings.scheduler)
   }
 
   protected override beforeClose(): void {
     this.framework.crashed()
   }
+
 }
 
 export interface RelayedAck {
@@ -268,7 +317,17 @@ export class World {
   readonly ring: MessageRing
   readonly timings: SimTimings
   readonly logger = silentLogger()
-  readonly master: MasterNode
+  readonly masters: MasterNode[] = []
+  /** The leader lease's KV key (shares the `kv-unavailable` switch with the registry). */
+  readonly lease: SimLeaseStore
+  /** The leading master's pid as the detector reports it (the latest term to start serving). */
+  leaderPid: Pid | undefined
+  /** The latest term to start serving: its lease revision and master incarnation. */
+  latestTerm: { epoch: number; incarnation: string } | undefined
+  /** Every scheduler instance's detector: told of each new leader. */
+  readonly detectors: StaticMasterDetector[] = []
+  /** Masters sending while not holding the lease, or under a revision a later term superseded. */
+  readonly staleActs: string[] = []
   /** The registry's KV bucket: it outlives every master process. */
   readonly kv: MemoryRegistryStore
   /** The bucket as masters reach it, through the `kv-unavailable` switch. */
@@ -296,7 +355,8 @@ export class World {
     this.workRoot = mkdtempSync(join(tmpdir(), 'mesos-ts-sim-'))
     this.kv = new MemoryRegistryStore({ clock: this.clock, latencyMs: this.timings.registryLatencyMs })
     this.registry = new SimRegistryStore(this.kv, this.clock, derivedPrng(options.seed, 'kv'), this.timings.registryTimeoutMs)
-    this.master = new MasterNode(this, 'm1')
+    this.lease = new SimLeaseStore(new MemoryLeaseStore(this.clock, this.timings.leaseMs), this.registry)
+    for (let i = 1; i <= (options.masters ?? 1); i++) this.masters.push(new MasterNode(this, `m${i}`))
     const shapes = derivedPrng(options.seed, 'agent-shapes')
     for (let i = 1; i <= options.agents; i++) {
       const resources = `cpus:${shapes.pick([2, 4, 8])};mem:${shapes.pick([2048, 4096, 8192])};disk:10000`
@@ -318,8 +378,21 @@ export class World {
     }
   }
 
+  /** The leading master (the latest term), or the first one while none leads. */
+  get master(): MasterNode {
+    return this.masters.find(m => m.incarnation === this.latestTerm?.incarnation && m.handle) ?? this.masters[0]!
+  }
+
+  /** @internal a master's term started serving: the detectors tell agents and schedulers. */
+  elected(master: MasterNode, epoch: number): void {
+    this.latestTerm = { epoch, incarnation: master.incarnation }
+    this.leaderPid = master.pid
+    for (const a of this.agents) if (a.handle?.alive) a.handle.send({ type: 'NewMasterDetected', masterPid: master.pid })
+    for (const d of this.detectors) d.appoint(master.pid)
+  }
+
   start(): void {
-    this.master.start()
+    for (const m of this.masters) m.start()
     for (const a of this.agents) a.start()
     for (const f of this.frameworks) f.start()
   }
@@ -338,15 +411,22 @@ export class World {
     }
   }
 
-  /** The lease revision in force: the master's generation, until leader election exists. */
-  leaseRevision(): number {
-    return this.master.generation
-  }
 
   /** @internal the tap's callback: a live endpoint sent a message. */
   published(node: string, label: string, bytes: Uint8Array): void {
-    if (node === this.master.node) {
-      const revision = this.leaseRevision()
+    const master = this.masters.find(m => m.node === node)
+    if (master) {
+      // The master actor's own messages; not the runtime's (`$ping`, `$exited` of a stopped actor).
+      if (mayBeType(bytes, '$') || !mayBeFrom(bytes, master.pid)) return
+      const revision = master.leaseRevision
+      if (revision === undefined) {
+        this.staleActs.push(`${label} sent at ${this.clock.now()} ms without holding the lease`)
+        return
+      }
+      const latest = this.latestTerm
+      if (latest && latest.incarnation !== master.incarnation && latest.epoch > revision) {
+        this.staleActs.push(`${label} sent at ${this.clock.now()} ms under lease revision ${revision}, after ${latest.incarnation} took the lease at revision ${latest.epoch}`)
+      }
       let set = this.acting.get(revision)
       if (!set) this.acting.set(revision, (set = new Set()))
       set.add(label)
@@ -360,7 +440,7 @@ export class World {
     }
     if (mayBeType(bytes, 'StatusUpdate')) {
       const env = this.codec.decode(bytes)
-      if (env.type !== 'StatusUpdate' || env.to !== this.master.pid) return
+      if (env.type !== 'StatusUpdate' || !this.masters.some(m => m.pid === env.to)) return
       const update = (env.body as StatusUpdateBody).update
       if (update.uuid === undefined) return
       this.forwardedUpdates.set(update.uuid, { at: this.clock.now(), agent: label, frameworkId: update.framework_id.value, taskId: update.status.task_id.value, state: update.status.state })
@@ -373,7 +453,7 @@ export class World {
 
   /** Stops every runtime and removes the work directories. */
   dispose(): void {
-    for (const n of [this.master, ...this.agents, ...this.frameworks]) n.crash()
+    for (const n of [...this.masters, ...this.agents, ...this.frameworks]) n.crash()
     rmSync(this.workRoot, { recursive: true, force: true })
   }
 }

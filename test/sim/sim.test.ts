@@ -161,3 +161,38 @@ t.test('masters persist to the registry the world keeps, and a restarted master 
   t.equal(recovered, 3, 'the restarted master recovered the three agents')
   t.ok(r.stats.registry.batches > 0, 'registry writes were batched')
 })
+
+t.test('a standby master takes over when the leader crashes, once the lease expired', async t => {
+  let before = ''
+  let after = ''
+  const r = await runSimulation(clean(32, 80), {
+    afterStep: (w, step) => {
+      if (step === 30) {
+        before = w.master.incarnation
+        w.master.crash()
+      }
+      if (step === 80) after = w.master.core ? w.master.incarnation : '(none)'
+    },
+  })
+  t.ok(r.ok, r.failure?.message ?? 'ok')
+  t.not(after, before, `${after} leads after ${before} crashed`)
+  t.not(after, '(none)')
+})
+
+t.test('a master acting without the lease is caught', async t => {
+  let planted = 0
+  const r = await runSimulation(clean(33, 40), {
+    afterStep: (w, step) => {
+      if (planted || step < 20) return
+      const standby = w.masters.find(m => m.up && !m.handle)
+      const agent = w.agents.find(a => a.up)
+      if (!standby || !agent) return
+      standby.runtime!.send(standby.pid, agent.pid, 'Ping', { connected: true })
+      planted = step
+    },
+  })
+  t.ok(planted > 0, 'planted')
+  t.equal(r.failure?.invariant, 'single-leader')
+  t.match(r.failure?.message, /without holding the lease/)
+  t.equal(r.failure?.step, planted)
+})
