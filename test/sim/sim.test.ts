@@ -196,3 +196,34 @@ t.test('a master acting without the lease is caught', async t => {
   t.match(r.failure?.message, /without holding the lease/)
   t.equal(r.failure?.step, planted)
 })
+
+t.test('an agent restarted on its checkpoint keeps its id; its emulated executors died with it, so their tasks end', async t => {
+  let crashed: { node: string; agentId: string; taskId: string } | undefined
+  const r = await runSimulation(clean(34, 80), {
+    afterStep: (w, step) => {
+      if (crashed || step < 30) return
+      // A running task of fw1, which checkpoints.
+      const fw = w.frameworks[0]!.framework
+      t.equal(fw.checkpoint, true)
+      for (const node of w.agents) {
+        const running = [...activeAgentTasks(node)].find(([, v]) => v.frameworkId === fw.frameworkId && v.task?.state === 'TASK_RUNNING')
+        if (!running) continue
+        crashed = { node: node.node, agentId: node.liveAgentId()!, taskId: running[0].split('/')[1]! }
+        node.crash()
+        node.start()
+        return
+      }
+    },
+    atEnd: w => {
+      const node = w.agents.find(a => a.node === crashed!.node)!
+      t.equal(node.recoveredId, crashed!.agentId, 'recovered its agent id from the checkpoint')
+      t.equal(node.liveAgentId(), crashed!.agentId, 'and is registered under it')
+      const task = w.frameworks[0]!.framework.tasks.get(crashed!.taskId)!
+      // Unless it finished before the crash: Mesos's TASK_FAILED, REASON_EXECUTOR_TERMINATED, from the agent.
+      const last = task.history.at(-1)
+      t.ok(last?.state === 'TASK_FINISHED' || (last?.state === 'TASK_FAILED' && last.reason === 'REASON_EXECUTOR_TERMINATED'), `the task ended: ${JSON.stringify(task.history)}`)
+    },
+  })
+  t.ok(crashed, 'crashed an agent with a running checkpointed task')
+  t.ok(r.ok, r.failure?.message ?? 'ok')
+})
