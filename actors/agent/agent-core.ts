@@ -273,7 +273,11 @@ export class AgentCore {
    * (recovery.ts), re-adopts live runs, and kills what non-checkpointing frameworks left behind.
    * The agent then reregisters with the recovered id.
    */
+  /** Set once this process recovered its checkpoint: that happens at most once per process. */
+  recovered = false
+
   recover(state: RecoveredState): void {
+    this.recovered = true
     const host: RecoveryHost = {
       port: this.port,
       workDir: this.options.workDir,
