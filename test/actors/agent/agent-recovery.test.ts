@@ -62,6 +62,8 @@ t.test('a checkpointing framework\'s task survives an agent restart; unacknowled
   t.ok(rereg.length >= 1, 'the recovered agent reregisters')
   t.equal(w.seen('RegisterAgent').length, 0, 'and does not register afresh')
   t.match(rereg[0]!.body, { agent: { id: { value: 'A1' } }, frameworks: [{ id: { value: 'F1' } }], tasks: [{ task_id: { value: 't1' }, state: 'TASK_RUNNING' }] })
+  // The update the framework is being sent, so the master answers reconciliation with it (Mesos).
+  t.match(rereg[0]!.body.tasks[0], { status_update_state: 'TASK_RUNNING', status_update_uuid: running.uuid }, 'with the unacknowledged update as status_update_state')
   t.equal(updates(w).length, 0, 'nothing is forwarded before the master readmits the agent')
 
   w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' }, connection: { total_ping_timeout_seconds: 86_400 } })
