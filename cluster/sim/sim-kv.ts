@@ -4,9 +4,7 @@
 // until the client's timeout, and a write may still have been applied: the master is told it
 // failed either way, which is the ambiguity persist-before-act must survive.
 import type { Clock, Prng } from '../../runtime/index.js'
-import type { MemoryRegistryStore, RegistryEntry, RegistryFence, RegistryStore, RegistryWrite } from '../../actors/master/index.js'
-import type { LeaseEntry, LeaseStore } from '../../actors/master/leader-election.js'
-import type { MemoryLeaseStore } from '../../actors/master/memory-lease-store.js'
+import type { LeaseEntry, LeaseStore, MemoryLeaseStore, MemoryRegistryStore, RegistryEntry, RegistryFence, RegistryStore, RegistryWrite } from '../../actors/master/index.js'
 
 export type KvMode = 'up' | 'down' | 'timeout'
 
