@@ -158,7 +158,9 @@ export const agentMachine = setup({
     /** Recovery after a restart (recovery.ts), before the first registration attempt. */
     recover: ({ context }) => {
       const state = context.recovered
-      if (!state) return
+      // The root's entry runs again whenever NewMasterDetected re-enters the root, and clearing
+      // `context.recovered` does not survive XState's context copies: the core says if it is done.
+      if (!state || context.core.recovered) return
       context.recovered = undefined
       context.core.recover(state)
       context.port.log.info(`recovered agent ${context.core.agentId}: ${context.core.frameworks.size} framework(s); reregistering`)

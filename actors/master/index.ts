@@ -32,3 +32,5 @@ export {
 export { MemoryRegistryStore } from './memory-registry-store.js'
 export { RegistryWriter, type RegistryLink } from './registry.js'
 export { loadRegistry, decodeRegistry, type RecoveredRegistry } from './registry-recovery.js'
+export { LeaderElection, encodeLeader, decodeLeader, type LeaseStore, type LeaseEntry, type LeaderInfo, type ElectionOptions, type ElectionState } from './leader-election.js'
+export { MemoryLeaseStore } from './memory-lease-store.js'

@@ -71,6 +71,8 @@ export class LeaderElection {
   /** When the lease we hold was last written, by our clock: it must not be trusted past +leaseMs. */
   private writtenAt = 0
   private timer: unknown
+  /** Steps down when the lease may be about to expire, even while a refresh is still awaited. */
+  private expiryTimer: unknown
   private busy = false
   private leaderKey = ''
   private readonly refreshMs: number
@@ -110,6 +112,7 @@ export class LeaderElection {
     const epoch = this.epoch
     this.current = 'stopped'
     this.o.clock.clearTimeout(this.timer)
+    this.o.clock.clearTimeout(this.expiryTimer)
     if (wasLeading) {
       this.o.onDeposed('stopped')
       if (epoch !== undefined) await this.o.store.release(epoch).catch(() => {})
@@ -131,7 +134,9 @@ export class LeaderElection {
   }
 
   private async tick(): Promise<void> {
-    if (this.busy || this.current === 'stopped') return
+    if (this.current === 'stopped') return
+    // A request still outstanding (a store that stopped answering): look again later, not never.
+    if (this.busy) return this.schedule(this.pollMs)
     this.busy = true
     try {
       if (this.current === 'leading') await this.refresh()
@@ -175,9 +180,24 @@ export class LeaderElection {
     this.current = 'leading'
     this.epoch = revision
     this.writtenAt = sentAt
+    this.armExpiry()
     this.announce(this.o.self, revision)
     this.o.onElected(revision)
     this.schedule(this.refreshMs)
+  }
+
+  /**
+   * A refresh whose request hangs (a KV request waits for its timeout, often longer than the
+   * lease) must not keep this master acting past the lease: whoever takes the expired key would
+   * act too. So the deadline is a timer of its own, not the refresh's answer.
+   */
+  private armExpiry(): void {
+    this.o.clock.clearTimeout(this.expiryTimer)
+    const margin = Math.min(this.pollMs, Math.floor((this.o.leaseMs - this.refreshMs) / 2))
+    const deadline = this.writtenAt + this.o.leaseMs - Math.max(1, margin)
+    this.expiryTimer = this.o.clock.setTimeout(() => {
+      if (this.isLeading() && this.o.clock.now() >= deadline) this.stepDown('expired')
+    }, Math.max(0, deadline - this.o.clock.now()))
   }
 
   private async refresh(): Promise<void> {
@@ -191,6 +211,7 @@ export class LeaderElection {
       }
       this.epoch = revision
       this.writtenAt = sentAt
+      this.armExpiry()
       this.announce(this.o.self, revision)
       this.schedule(this.refreshMs)
     } catch (err) {
@@ -204,6 +225,7 @@ export class LeaderElection {
   }
 
   private stepDown(reason: 'deposed' | 'expired'): void {
+    this.o.clock.clearTimeout(this.expiryTimer)
     this.current = 'standby'
     this.epoch = undefined
     this.o.onDeposed(reason)

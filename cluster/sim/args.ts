@@ -18,7 +18,7 @@ export interface SimArgs {
   help: boolean
 }
 
-export const SIM_USAGE = `usage: npm run sim -- [--seed S | --seeds FROM..TO] [--steps N] [--agents A] [--frameworks F]
+export const SIM_USAGE = `usage: npm run sim -- [--seed S | --seeds FROM..TO] [--steps N] [--agents A] [--frameworks F] [--masters M]
                     [--faults LIST] [--fault-rate P] [--trace LINES] [--quiet]
 
 Runs the whole cluster (master, A agents with the emulated executor, F frameworks) in virtual
@@ -30,6 +30,7 @@ lines and the command that replays it; the exit status is then 1.
   --seeds A..B      run every seed from A to B; stop at the first failure
   --steps N         steps (default ${DEFAULT_CONFIG.steps}); each advances the clock and may inject a fault
   --agents A        agents (default ${DEFAULT_CONFIG.agents})
+  --masters M       masters contending for the leader lease (default ${DEFAULT_CONFIG.masters})
   --frameworks F    frameworks (default ${DEFAULT_CONFIG.frameworks}); even-numbered ones are PARTITION_AWARE
   --faults LIST     comma-separated, from: ${FAULT_KINDS.join(', ')}; or 'none' or 'all'
                     (default ${DEFAULT_FAULTS.join(',')})
@@ -85,6 +86,9 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
         break
       case '--frameworks':
         config.frameworks = int(flag, value(), 0)
+        break
+      case '--masters':
+        config.masters = int(flag, value(), 1)
         break
       case '--faults':
         config.faults = faults(value())

@@ -1,20 +1,17 @@
 // The faults a simulation injects, each drawn from the seed: network weather (drops, delays,
 // duplicates) for a while, partitions between sets of nodes until healed, and process crashes
-// (agents, framework schedulers, the master) with a restart some steps later. Adding a fault
+// (agents, framework schedulers, the master) with a restart some steps later. A restarted master
+// recovers the registry (the world's MemoryRegistryStore, standing for the KV bucket). Adding a fault
 // kind (NATS-KV unavailability, a standby master taking over) is one more entry in FAULT_KINDS
 // and one more case in `inject`.
 import type { Prng } from '../../runtime/index.js'
 import type { AgentNode, FrameworkNode, World } from './world.js'
 
-export const FAULT_KINDS = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash'] as const
+export const FAULT_KINDS = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash', 'master-crash', 'kv-unavailable'] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
-/**
- * What runs unless --faults says otherwise. The master restarts without a registry (that comes
- * with the KV registry), so it forgets every agent and framework; opt in with
- * `--faults ...,master-crash`.
- */
-export const DEFAULT_FAULTS: readonly FaultKind[] = ['drop', 'delay', 'duplicate', 'partition', 'agent-crash', 'framework-crash']
+/** What runs unless --faults says otherwise. */
+export const DEFAULT_FAULTS: readonly FaultKind[] = FAULT_KINDS
 
 export function isFaultKind(s: string): s is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(s)
@@ -44,7 +41,7 @@ export class FaultInjector {
   private cuts: Cut[] = []
   private cutSeq = 0
   /** The latest weather change of each kind: an older one's undo must not cancel it. */
-  private readonly weather = { drop: 0, delay: 0, duplicate: 0 }
+  private readonly weather = { drop: 0, delay: 0, duplicate: 0, kv: 0 }
 
   constructor(
     private readonly world: World,
@@ -77,6 +74,7 @@ export class FaultInjector {
     }
     this.pending = []
     this.cuts = []
+    this.world.registry.mode = 'up'
     const net = this.world.net
     net.heal()
     net.setDropRate(0)
@@ -153,9 +151,24 @@ export class FaultInjector {
         this.later(step, 1, 20, `scheduler ${node.node} down`, `restart scheduler ${node.node} (failover as ${node.framework.frameworkId ?? 'a new framework'})`, () => this.restartFramework(node))
         return `crash scheduler ${node.node}`
       }
+      case 'kv-unavailable': {
+        // The registry's KV store refuses requests, or lets them time out (some writes landing
+        // unbeknown to the master); the master must act on nothing it could not persist.
+        const mode = r.pick(['down', 'timeout'] as const)
+        const token = ++this.weather.kv
+        const kv = this.world.registry
+        kv.mode = mode
+        this.later(step, 1, 15, `registry KV ${mode}`, `registry KV back (was ${mode})`, () => {
+          if (this.weather.kv === token) kv.mode = 'up'
+        })
+        return `registry KV ${mode}`
+      }
       case 'master-crash': {
-        const master = this.world.master
-        if (!master.up) return undefined
+        // The leader, mostly: with standbys, one takes over once the lease expires.
+        const up = this.world.masters.filter(m => m.up)
+        if (up.length === 0) return undefined
+        const leader = this.world.master
+        const master = leader.up && r.chance(0.75) ? leader : r.pick(up)
         master.crash()
         this.later(step, 1, 10, `master ${master.node} down`, `restart master ${master.node}`, () => {
           if (!master.up) master.start()
@@ -185,10 +198,11 @@ export class FaultInjector {
     const r = this.random
     const w = this.world
     const master = `@${w.master.node}`
+    const masters = w.masters.map(m => `@${m.node}`)
     const shape = r.int(0, 2)
     if (shape === 0) return [[`@${r.pick(w.agents).node}`], [master]]
     if (shape === 1 && w.frameworks.length > 0) return [[`@${r.pick(w.frameworks).node}`], [master]]
-    const all = [master, ...w.agents.map(a => `@${a.node}`), ...w.frameworks.map(f => `@${f.node}`)]
+    const all = [...masters, ...w.agents.map(a => `@${a.node}`), ...w.frameworks.map(f => `@${f.node}`)]
     r.shuffle(all)
     const cut = r.int(1, all.length - 1)
     return [all.slice(0, cut), all.slice(cut)]

@@ -15,16 +15,20 @@ export const SAFETY_INVARIANTS = [
   'allocator-agrees',
   /** Per live agent: its really active tasks + what the master offers of it <= its total. */
   'agent-capacity',
-  /** At most one master acts per lease revision. */
+  /**
+   * At most one master acts per lease revision; none acts without holding the lease, or under a
+   * revision older than the latest term's start (superseded).
+   */
   'single-leader',
   /** From a framework's view a terminal state (other than TASK_LOST) is final. */
   'terminal-is-final',
   /** Every acknowledgement a master relays to an agent is of an update the framework received. */
   'acked-updates-seen',
   /**
-   * An agent process that started without recovering state (all of them, until checkpointing)
-   * is never registered under an agent id an earlier process held: it does not run that id's
-   * tasks. And the master knows each live agent pid under the id that agent holds.
+   * An agent process that started without recovering state is never registered under an agent
+   * id an earlier process held (it does not run that id's tasks); one that recovered its
+   * checkpoint holds the recovered id or, refused under it, a new one. And the master knows each
+   * live agent pid under the id that agent holds.
    */
   'agent-identity',
   /** An agent in the `registered` state has an agent id and forwards updates. */
@@ -202,10 +206,14 @@ export class InvariantChecker {
     }
   }
 
+  private staleChecked = 0
+
   private singleLeader(out: Violation[]): void {
     for (const [revision, masters] of this.world.acting) {
       if (masters.size > 1) out.push({ invariant: 'single-leader', message: `lease revision ${revision}: ${[...masters].join(' and ')} all acted` })
     }
+    const stale = this.world.staleActs
+    for (; this.staleChecked < stale.length; this.staleChecked++) out.push({ invariant: 'single-leader', message: stale[this.staleChecked]! })
   }
 
   private terminalIsFinal(out: Violation[]): void {
@@ -239,7 +247,10 @@ export class InvariantChecker {
       }
       const owner = this.idOwners.get(id)
       if (owner === undefined) this.idOwners.set(id, node.incarnation)
-      else if (owner !== node.incarnation) {
+      else if (owner !== node.incarnation && id === node.recoveredId && node.lineage.includes(owner)) {
+        // Recovered from the checkpoint of the incarnation that held the id: it is that agent.
+        this.idOwners.set(id, node.incarnation)
+      } else if (owner !== node.incarnation) {
         out.push({ invariant: 'agent-identity', message: `${node.incarnation} started afresh but registered as agent ${id}, the id of ${owner}` })
         this.idOwners.set(id, node.incarnation)
       }
@@ -287,13 +298,17 @@ export class InvariantChecker {
   }
 
   private updatesDelivered(out: Violation[]): void {
-    const live = new Map(this.world.agents.filter(a => a.core()).map(a => [a.incarnation, a]))
+    const liveNodes = this.world.agents.filter(a => a.core())
+    const live = new Map(liveNodes.map(a => [a.incarnation, a]))
+    // Incarnations whose checkpoint a live agent recovered (itself included).
+    const recovered = new Set(liveNodes.flatMap(a => a.lineage))
     for (const [uuid, u] of this.world.forwardedUpdates) {
       const fwNode = this.world.frameworks.find(f => f.framework.frameworkId === u.frameworkId)
       const fw = fwNode?.framework
-      // An update dies with the agent process that held it (no checkpointing yet), and a
-      // framework the master removed gets nothing more.
-      if (!live.has(u.agent) || !fw || fw.aborted !== undefined) continue
+      // An update dies with the agent process that held it unless its framework checkpoints and
+      // a later process recovered that checkpoint; a framework the master removed gets nothing more.
+      const held = live.has(u.agent) || (fw?.checkpoint === true && recovered.has(u.agent))
+      if (!held || !fw || fw.aborted !== undefined) continue
       if (!fw.seenUuids.has(uuid)) {
         out.push({ invariant: 'updates-delivered', message: `${u.agent} forwarded ${u.state} of ${fw.name} task ${u.taskId} (uuid ${uuid}) at ${u.at} ms; the framework never received it` })
       }

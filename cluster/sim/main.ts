@@ -28,7 +28,7 @@ let failed = false
 for (const seed of args.seeds) {
   const config = { ...args.config, seed }
   const every = Math.max(1, Math.round(config.steps / 10))
-  const result = runSimulation(config, {
+  const result = await runSimulation(config, {
     afterStep: args.quiet || args.seeds.length > 1
       ? undefined
       : (world, step) => {

@@ -9,7 +9,7 @@ import { isTerminalState, type FrameworkInfo, type Offer, type TaskInfo, type Ta
 import { parseResources, type Resources } from '../../actors/resources/index.js'
 import { offerResources, packTasks, resourcesJson } from '../../actors/frameworks/index.js'
 import { EMULATED_DURATION_LABEL, EMULATED_EXIT_CODE_LABEL } from '../../actors/executor/index.js'
-import { startScheduler, type SchedulerCallbacks, type SchedulerDriver, type SchedulerOptions } from '../../actors/scheduler/index.js'
+import { startScheduler, type MasterDetector, type SchedulerCallbacks, type SchedulerDriver, type SchedulerOptions } from '../../actors/scheduler/index.js'
 
 /** One task as the framework knows it. */
 export interface FrameworkTask {
@@ -36,6 +36,8 @@ export interface FrameworkObservation {
 export interface SimFrameworkOptions {
   name: string
   partitionAware: boolean
+  /** FrameworkInfo.checkpoint: agents checkpoint its tasks, which survive an agent restart. */
+  checkpoint: boolean
   /** Seeds everything this framework decides (task sizes, durations, kills). */
   random: Prng
   failoverTimeoutSeconds: number
@@ -56,6 +58,7 @@ export interface SimFrameworkStats {
 export class SimFramework {
   readonly name: string
   readonly partitionAware: boolean
+  readonly checkpoint: boolean
   readonly tasks = new Map<string, FrameworkTask>()
   /** Uuids of every status update the framework's update callback received. */
   readonly seenUuids = new Set<string>()
@@ -80,6 +83,7 @@ export class SimFramework {
     this.options = options
     this.name = options.name
     this.partitionAware = options.partitionAware
+    this.checkpoint = options.checkpoint
     this.random = options.random
     const cpus = this.random.pick([0.5, 1, 1.5])
     const mem = this.random.pick([128, 256, 512])
@@ -102,19 +106,20 @@ export class SimFramework {
       role: '*',
       failover_timeout: this.options.failoverTimeoutSeconds,
       capabilities: this.partitionAware ? [{ type: 'PARTITION_AWARE' }] : [],
+      checkpoint: this.checkpoint,
     }
     if (this.frameworkId !== undefined) info.id = { value: this.frameworkId }
     return info
   }
 
   /** Starts a scheduler instance on `runtime`: the first, or a failover with the framework id. */
-  start(runtime: Runtime, masterPid: Pid, options: Omit<SchedulerOptions, 'random'>): SchedulerDriver {
+  start(runtime: Runtime, detector: MasterDetector, options: Omit<SchedulerOptions, 'random'>): SchedulerDriver {
     this.generation++
     if (this.generation > 1) this.stats.failovers++
     const jitter = new Prng(this.random.int(1, 2 ** 31))
     this.driver = startScheduler({
       runtime,
-      masterPid,
+      detector,
       framework: this.frameworkInfo(),
       callbacks: this.callbacks(),
       id: `${this.name}-g${this.generation}`,

@@ -15,6 +15,8 @@ export interface SimConfig {
   steps: number
   agents: number
   frameworks: number
+  /** Master processes contending for the leader lease. */
+  masters: number
   faults: readonly FaultKind[]
   /** Chance per step of a new fault. */
   faultRate: number
@@ -30,6 +32,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'seed'> = {
   steps: 200,
   agents: 4,
   frameworks: 3,
+  masters: 2,
   faults: DEFAULT_FAULTS,
   faultRate: 0.1,
 }
@@ -80,19 +83,22 @@ export interface SimStats {
   updates: number
   failovers: number
   abortedFrameworks: string[]
+  /** Write batches and entries the masters stored in the registry. */
+  registry: { batches: number; writes: number }
 }
 
 /** The command that replays a run (`npm run sim -- ...`). */
 export function reproduceCommand(config: SimConfig): string {
   const parts = [`npm run sim -- --seed ${config.seed} --steps ${config.steps} --agents ${config.agents} --frameworks ${config.frameworks}`]
+  if (config.masters !== DEFAULT_CONFIG.masters) parts.push(`--masters ${config.masters}`)
   if (config.faults.join(',') !== DEFAULT_FAULTS.join(',')) parts.push(`--faults ${config.faults.length ? config.faults.join(',') : 'none'}`)
   if (config.faultRate !== DEFAULT_CONFIG.faultRate) parts.push(`--fault-rate ${config.faultRate}`)
   return parts.join(' ')
 }
 
-export function runSimulation(config: SimConfig, hooks: SimHooks = {}): SimResult {
+export async function runSimulation(config: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
   const started = performance.now()
-  const world = new World({ seed: config.seed, agents: config.agents, frameworks: config.frameworks, timings: config.timings, ringSize: config.ringSize })
+  const world = new World({ seed: config.seed, agents: config.agents, frameworks: config.frameworks, masters: config.masters, timings: config.timings, ringSize: config.ringSize })
   const timings = world.timings
   const random = derivedPrng(config.seed, 'steps')
   const injector = new FaultInjector(world, config.faults, derivedPrng(config.seed, 'faults'), config.faultRate)
@@ -132,32 +138,32 @@ export function runSimulation(config: SimConfig, hooks: SimHooks = {}): SimResul
       lastStep = step
       injector.step(step)
       for (const f of world.frameworks) f.framework.maybeKill()
-      world.clock.advance(random.int(timings.stepMinMs, timings.stepMaxMs))
+      await world.advance(random.int(timings.stepMinMs, timings.stepMaxMs))
       hooks.afterStep?.(world, step)
       if (!judge(checker.checkSafety(), step)) break
     }
-    if (!failure) settle()
+    if (!failure) await settle()
     hooks.atEnd?.(world)
   } finally {
     world.dispose()
   }
 
-  function settle(): void {
+  async function settle(): Promise<void> {
     injector.healAll(lastStep)
     for (const f of world.frameworks) f.framework.draining = true
-    const phase = (ms: number): boolean => {
+    const phase = async (ms: number): Promise<boolean> => {
       for (let t = 0; t < ms; t += 1_000) {
-        world.clock.advance(Math.min(1_000, ms - t))
+        await world.advance(Math.min(1_000, ms - t))
         if (!judge(checker.checkSafety(), 'settle')) return false
       }
       return true
     }
-    if (!phase(timings.settleMs)) return
+    if (!(await phase(timings.settleMs))) return
     // Reconcile at least twice; keep going (up to a bound) while work is still in flight, so
     // that something started late in settling (a reregistration, a retried update) can finish.
     for (let round = 0; round < MAX_RECONCILE_ROUNDS; round++) {
       for (const f of world.frameworks) f.framework.reconcile()
-      if (!phase(timings.reconcileMs / 2)) return
+      if (!(await phase(timings.reconcileMs / 2))) return
       if (round >= 1 && quiet(world)) break
     }
     judge(checker.checkLiveness(timings.settleMs + timings.reconcileMs), 'settle')
@@ -216,5 +222,6 @@ function collectStats(world: World, injector: FaultInjector): SimStats {
     updates,
     failovers,
     abortedFrameworks: aborted,
+    registry: { ...world.kv.stats },
   }
 }

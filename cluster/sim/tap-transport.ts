@@ -84,3 +84,13 @@ export function mayBeType(bytes: Uint8Array, type: string): boolean {
   }
   return false
 }
+
+/** Whether `pid` appears in the envelope (as its sender, for a node's own messages): cheap, no decode. */
+export function mayBeFrom(bytes: Uint8Array, pid: string): boolean {
+  const limit = Math.min(256, bytes.length - pid.length)
+  outer: for (let at = 0; at <= limit; at++) {
+    for (let i = 0; i < pid.length; i++) if (bytes[at + i] !== pid.charCodeAt(i)) continue outer
+    return true
+  }
+  return false
+}

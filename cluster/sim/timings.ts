@@ -21,6 +21,12 @@ export interface SimTimings {
   /** One step advances the clock by a random amount in this range. */
   stepMinMs: number
   stepMaxMs: number
+  /** One registry write's round trip to the (simulated) KV store. */
+  registryLatencyMs: number
+  /** The KV client's request timeout (a `kv-unavailable` fault of the `timeout` kind). */
+  registryTimeoutMs: number
+  /** The leader lease's TTL (the CLI's --lease_ms default, 3 s, is already short). */
+  leaseMs: number
   /** After the last step: time for the healed cluster to converge, before and after reconciling. */
   settleMs: number
   reconcileMs: number
@@ -37,6 +43,9 @@ export const DEFAULT_TIMINGS: SimTimings = {
     offerTimeoutMs: 8_000,
     // A lost RunTask must not leave its task staging for ever (the default 1 min at the same ratio).
     taskStagingTimeoutMs: 8_000,
+    // --agent_reregister_timeout (10 min) at the same ratio as the pings: after a master failover,
+    // a recovered agent that does not come back is marked unreachable.
+    agentReregisterTimeoutMs: 10_000,
   },
   agent: {
     registrationBackoffFactorMs: 500,
@@ -55,6 +64,9 @@ export const DEFAULT_TIMINGS: SimTimings = {
   minDelayMs: 1,
   maxDelayMs: 5,
   failoverTimeoutSeconds: 3_600,
+  registryLatencyMs: 5,
+  registryTimeoutMs: 2_000,
+  leaseMs: 3_000,
   stepMinMs: 20,
   stepMaxMs: 600,
   settleMs: 20_000,

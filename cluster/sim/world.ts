@@ -6,21 +6,25 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EnvelopeCodec, Prng, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
+import { EnvelopeCodec, Prng, flushMicrotasks, type Clock, Runtime, SchemaRegistry, SimClock, SimNetwork, silentLogger, type ActorHandle, type Pid, type SimTransport } from '../../runtime/index.js'
 import { ProtocolMessages, type StatusUpdateAcknowledgementBody, type StatusUpdateBody, type TaskState } from '../../actors/protocol/index.js'
-import { masterMachine, type MasterCore } from '../../actors/master/index.js'
-import { agentMachine, type AgentCore } from '../../actors/agent/index.js'
+import { LeaderElection, MemoryLeaseStore, MemoryRegistryStore, loadRegistry, masterMachine, type MasterCore } from '../../actors/master/index.js'
+import { StaticMasterDetector } from '../../actors/scheduler/index.js'
+import { MemoryCheckpointStore, agentMachine, readCheckpoint, type AgentCore } from '../../actors/agent/index.js'
 import { executorSpawner } from '../../actors/executor/index.js'
 import { parseResources, toJson, type Resources } from '../../actors/resources/index.js'
 import type { HierarchicalAllocator } from '../../actors/allocator/index.js'
 import { SimFramework } from './sim-framework.js'
-import { MessageRing, TapTransport, mayBeType } from './tap-transport.js'
+import { SimLeaseStore, SimRegistryStore } from './sim-kv.js'
+import { MessageRing, TapTransport, mayBeFrom, mayBeType } from './tap-transport.js'
 import { DEFAULT_TIMINGS, type SimTimings } from './timings.js'
 
 export interface WorldOptions {
   seed: number
   agents: number
   frameworks: number
+  /** Master processes contending for the lease (default 1). */
+  masters?: number
   timings?: SimTimings
   /** Messages kept for failure reports. */
   ringSize?: number
@@ -96,22 +100,91 @@ export class MasterNode extends SimNode {
   core: MasterCore | undefined
   handle: ActorHandle | undefined
   readonly pid: Pid
+  /** This process's contention for the lease (on the world's clock, dead with the process). */
+  election: LeaderElection | undefined
 
   constructor(world: World, node: string) {
     super(world, node)
     this.pid = `master@${node}`
   }
 
+  /** Leading with a live master actor: the lease revision it holds. */
+  get leaseRevision(): number | undefined {
+    return this.handle ? this.election?.leaderEpoch : undefined
+  }
+
   start(): void {
     const rt = this.boot()
+    const w = this.world
     this.core = undefined
+    // Timers of a crashed process never fire: the lease is not released, it expires.
+    const clock: Clock = {
+      now: () => w.clock.now(),
+      setTimeout: (fn, ms) => w.clock.setTimeout(() => this.runtime === rt && fn(), ms),
+      clearTimeout: h => w.clock.clearTimeout(h),
+    }
+    this.election = new LeaderElection({
+      store: w.lease,
+      clock,
+      self: { pid: this.pid, hostname: this.node, port: 5050 },
+      leaseMs: w.timings.leaseMs,
+      pollMs: Math.max(100, Math.floor(w.timings.leaseMs / 6)),
+      refreshFraction: 0.5,
+      onElected: epoch => {
+        if (this.runtime === rt) void this.lead(rt, epoch)
+      },
+      onDeposed: () => {
+        if (this.runtime === rt) this.stepDown()
+      },
+    })
+    this.election.start()
+  }
+
+  /**
+   * As cluster/master-contender.ts does for a term: take the registry's fence, load the registry,
+   * and only then spawn the master actor; a store that fails makes it resign (the election
+   * retries). The world then points agents and schedulers at it (the detector's job).
+   */
+  private async lead(rt: Runtime, epoch: number): Promise<void> {
+    const w = this.world
+    const store = w.registry
+    const term = ++this.term
+    let fence, recovered
+    try {
+      fence = await store.fence(epoch)
+      recovered = await loadRegistry(store, w.logger)
+    } catch {
+      if (this.runtime === rt && term === this.term) this.election?.resign()
+      return
+    }
+    if (this.runtime !== rt || term !== this.term || this.election?.leaderEpoch === undefined) return
     this.handle = rt.spawn(masterMachine, {
       name: 'master',
       input: {
-        options: { ...this.world.timings.master, seed: this.world.seed, idPrefix: `${this.node}g${this.generation}` },
+        options: { ...w.timings.master, seed: w.seed, idPrefix: `${this.node}g${this.generation}t${term}`, recovering: false },
         onCore: (c: MasterCore) => (this.core = c),
+        registry: {
+          store,
+          fence,
+          recovered,
+          // A later term took the registry: stop acting at once, contend again.
+          onFenced: () => {
+            if (this.runtime === rt && term === this.term) this.election?.resign()
+          },
+        },
       },
     })
+    w.elected(this, epoch)
+  }
+
+  /** Terms started by this process (a term that ended while loading does not serve). */
+  private term = 0
+
+  private stepDown(): void {
+    this.term++
+    this.handle?.stop()
+    this.handle = undefined
+    this.core = undefined
   }
 
   /** The allocator child of the master actor (for the master/allocator agreement check). */
@@ -121,8 +194,10 @@ export class MasterNode extends SimNode {
   }
 
   protected override beforeClose(): void {
+    this.term++
     this.core = undefined
     this.handle = undefined
+    this.election = undefined
   }
 }
 
@@ -131,6 +206,15 @@ export class AgentNode extends SimNode {
   readonly total: Resources
   readonly workDir: string
   readonly random: Prng
+  /** The host's disk: what checkpointing frameworks leave there survives the agent process. */
+  readonly checkpoint = new MemoryCheckpointStore()
+  /**
+   * Incarnations whose checkpoint this one recovered, itself included: an update one of them
+   * checkpointed is still this process's to deliver. A fresh start (nothing recovered) is alone.
+   */
+  lineage: string[] = []
+  /** The agent id this incarnation recovered (undefined: it started afresh). */
+  recoveredId: string | undefined
 
   constructor(world: World, node: string, resources: string, workDir: string) {
     super(world, node)
@@ -145,10 +229,15 @@ export class AgentNode extends SimNode {
 
   start(): void {
     const rt = this.boot()
+    const recovered = readCheckpoint(this.checkpoint, false, this.world.logger)
+    this.recoveredId = recovered?.agentInfo.id?.value
+    this.lineage = recovered ? [...this.lineage, this.incarnation] : [this.incarnation]
     this.handle = rt.spawn(agentMachine, {
       name: 'agent',
       input: {
-        masterPid: this.world.master.pid,
+        checkpoint: this.checkpoint,
+        recovered,
+        masterPid: this.world.leaderPid ?? this.world.masters[0]!.pid,
         info: { hostname: this.node, port: 5051, resources: toJson(this.total) },
         workDir: this.workDir,
         executor: 'emulated',
@@ -188,12 +277,15 @@ export class FrameworkNode extends SimNode {
 
   start(): void {
     const rt = this.boot()
-    this.framework.start(rt, this.world.master.pid, this.world.timings.scheduler)
+    const detector = new StaticMasterDetector(this.world.leaderPid)
+    this.world.detectors.push(detector)
+    this.framework.start(rt, detector, this.world.timings.scheduler)
   }
 
   protected override beforeClose(): void {
     this.framework.crashed()
   }
+
 }
 
 export interface RelayedAck {
@@ -213,6 +305,9 @@ export interface ForwardedUpdate {
   readonly state: TaskState
 }
 
+/** Virtual time between two runs of promise continuations (see World.advance). */
+const ADVANCE_CHUNK_MS = 20
+
 export class World {
   readonly seed: number
   readonly clock = new SimClock()
@@ -220,7 +315,21 @@ export class World {
   readonly ring: MessageRing
   readonly timings: SimTimings
   readonly logger = silentLogger()
-  readonly master: MasterNode
+  readonly masters: MasterNode[] = []
+  /** The leader lease's KV key (shares the `kv-unavailable` switch with the registry). */
+  readonly lease: SimLeaseStore
+  /** The leading master's pid as the detector reports it (the latest term to start serving). */
+  leaderPid: Pid | undefined
+  /** The latest term to start serving: its lease revision and master incarnation. */
+  latestTerm: { epoch: number; incarnation: string } | undefined
+  /** Every scheduler instance's detector: told of each new leader. */
+  readonly detectors: StaticMasterDetector[] = []
+  /** Masters sending while not holding the lease, or under a revision a later term superseded. */
+  readonly staleActs: string[] = []
+  /** The registry's KV bucket: it outlives every master process. */
+  readonly kv: MemoryRegistryStore
+  /** The bucket as masters reach it, through the `kv-unavailable` switch. */
+  readonly registry: SimRegistryStore
   readonly agents: AgentNode[] = []
   readonly frameworks: FrameworkNode[] = []
   /**
@@ -242,7 +351,10 @@ export class World {
     this.net = new SimNetwork({ seed: options.seed, clock: this.clock, minDelayMs: this.timings.minDelayMs, maxDelayMs: this.timings.maxDelayMs, trace: true })
     this.ring = new MessageRing(options.ringSize ?? 4_000)
     this.workRoot = mkdtempSync(join(tmpdir(), 'mesos-ts-sim-'))
-    this.master = new MasterNode(this, 'm1')
+    this.kv = new MemoryRegistryStore({ clock: this.clock, latencyMs: this.timings.registryLatencyMs })
+    this.registry = new SimRegistryStore(this.kv, this.clock, derivedPrng(options.seed, 'kv'), this.timings.registryTimeoutMs)
+    this.lease = new SimLeaseStore(new MemoryLeaseStore(this.clock, this.timings.leaseMs), this.registry)
+    for (let i = 1; i <= (options.masters ?? 1); i++) this.masters.push(new MasterNode(this, `m${i}`))
     const shapes = derivedPrng(options.seed, 'agent-shapes')
     for (let i = 1; i <= options.agents; i++) {
       const resources = `cpus:${shapes.pick([2, 4, 8])};mem:${shapes.pick([2048, 4096, 8192])};disk:10000`
@@ -254,6 +366,8 @@ export class World {
         name: `fw${i}`,
         // At least one of each kind when there are two or more.
         partitionAware: i % 2 === 0,
+        // Frameworks 1, 3, ... checkpoint (their tasks' updates survive an agent restart); 2, 4, ... do not.
+        checkpoint: i % 2 === 1,
         random,
         failoverTimeoutSeconds: this.timings.failoverTimeoutSeconds,
         maxRunning: random.int(2, 6),
@@ -262,21 +376,55 @@ export class World {
     }
   }
 
+  /** The leading master (the latest term), or the first one while none leads. */
+  get master(): MasterNode {
+    return this.masters.find(m => m.incarnation === this.latestTerm?.incarnation && m.handle) ?? this.masters[0]!
+  }
+
+  /** @internal a master's term started serving: the detectors tell agents and schedulers. */
+  elected(master: MasterNode, epoch: number): void {
+    this.latestTerm = { epoch, incarnation: master.incarnation }
+    this.leaderPid = master.pid
+    for (const a of this.agents) if (a.handle?.alive) a.handle.send({ type: 'NewMasterDetected', masterPid: master.pid })
+    for (const d of this.detectors) d.appoint(master.pid)
+  }
+
   start(): void {
-    this.master.start()
+    for (const m of this.masters) m.start()
     for (const a of this.agents) a.start()
     for (const f of this.frameworks) f.start()
   }
 
-  /** The lease revision in force: the master's generation, until leader election exists. */
-  leaseRevision(): number {
-    return this.master.generation
+  /**
+   * Advances the clock, letting promise continuations (registry writes and their completions)
+   * run every few ms of virtual time rather than after every timer: a continuation only ever runs
+   * at a chunk boundary, so the run stays deterministic, at a fraction of advanceAsync's cost.
+   */
+  async advance(ms: number): Promise<void> {
+    const target = this.clock.now() + ms
+    await flushMicrotasks()
+    while (this.clock.now() < target) {
+      this.clock.advance(Math.min(ADVANCE_CHUNK_MS, target - this.clock.now()))
+      await flushMicrotasks()
+    }
   }
+
 
   /** @internal the tap's callback: a live endpoint sent a message. */
   published(node: string, label: string, bytes: Uint8Array): void {
-    if (node === this.master.node) {
-      const revision = this.leaseRevision()
+    const master = this.masters.find(m => m.node === node)
+    if (master) {
+      // The master actor's own messages; not the runtime's (`$ping`, `$exited` of a stopped actor).
+      if (mayBeType(bytes, '$') || !mayBeFrom(bytes, master.pid)) return
+      const revision = master.leaseRevision
+      if (revision === undefined) {
+        this.staleActs.push(`${label} sent at ${this.clock.now()} ms without holding the lease`)
+        return
+      }
+      const latest = this.latestTerm
+      if (latest && latest.incarnation !== master.incarnation && latest.epoch > revision) {
+        this.staleActs.push(`${label} sent at ${this.clock.now()} ms under lease revision ${revision}, after ${latest.incarnation} took the lease at revision ${latest.epoch}`)
+      }
       let set = this.acting.get(revision)
       if (!set) this.acting.set(revision, (set = new Set()))
       set.add(label)
@@ -290,7 +438,7 @@ export class World {
     }
     if (mayBeType(bytes, 'StatusUpdate')) {
       const env = this.codec.decode(bytes)
-      if (env.type !== 'StatusUpdate' || env.to !== this.master.pid) return
+      if (env.type !== 'StatusUpdate' || !this.masters.some(m => m.pid === env.to)) return
       const update = (env.body as StatusUpdateBody).update
       if (update.uuid === undefined) return
       this.forwardedUpdates.set(update.uuid, { at: this.clock.now(), agent: label, frameworkId: update.framework_id.value, taskId: update.status.task_id.value, state: update.status.state })
@@ -303,7 +451,7 @@ export class World {
 
   /** Stops every runtime and removes the work directories. */
   dispose(): void {
-    for (const n of [this.master, ...this.agents, ...this.frameworks]) n.crash()
+    for (const n of [...this.masters, ...this.agents, ...this.frameworks]) n.crash()
     rmSync(this.workRoot, { recursive: true, force: true })
   }
 }

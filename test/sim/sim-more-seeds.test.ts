@@ -6,5 +6,5 @@ import { runSeeds } from './support/seeds.js'
 t.setTimeout(300_000)
 
 t.test('seeds 101..200 keep every invariant', async t => {
-  runSeeds(t, 101, 200)
+  await runSeeds(t, 101, 200)
 })

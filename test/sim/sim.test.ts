@@ -22,17 +22,17 @@ const clean = (seed: number, steps: number): SimConfig => ({ ...DEFAULT_CONFIG, 
 
 t.test('the same seed replays the same run, to the delivered message', async t => {
   for (const seed of [1, 2, 3]) {
-    const a = runSimulation(seedConfig(seed))
-    const b = runSimulation(seedConfig(seed))
+    const a = await runSimulation(seedConfig(seed))
+    const b = await runSimulation(seedConfig(seed))
     t.equal(a.fingerprint, b.fingerprint, `seed ${seed}: same trace fingerprint`)
     t.same(a.stats, b.stats, `seed ${seed}: same stats`)
     t.same(a.faultLog, b.faultLog, `seed ${seed}: same faults`)
   }
-  t.not(runSimulation(seedConfig(4)).fingerprint, runSimulation(seedConfig(5)).fingerprint, 'another seed, another run')
+  t.not((await runSimulation(seedConfig(4))).fingerprint, (await runSimulation(seedConfig(5))).fingerprint, 'another seed, another run')
 })
 
 t.test('a double offer planted in the master is caught at once', async t => {
-  const r = runSimulation(clean(21, 40), {
+  const r = await runSimulation(clean(21, 40), {
     afterStep: (w, step) => {
       if (step !== 20) return
       const core = w.master.core!
@@ -55,7 +55,7 @@ t.test('a double offer planted in the master is caught at once', async t => {
 
 t.test('a task resurrected after its terminal state is caught', async t => {
   let planted = 0
-  const r = runSimulation(clean(22, 80), {
+  const r = await runSimulation(clean(22, 80), {
     afterStep: (w, step) => {
       if (planted || step < 30) return
       for (const { framework } of w.frameworks) {
@@ -76,7 +76,7 @@ t.test('a task resurrected after its terminal state is caught', async t => {
 })
 
 t.test('an acknowledgement the framework never sent is caught', async t => {
-  const r = runSimulation(clean(23, 40), {
+  const r = await runSimulation(clean(23, 40), {
     afterStep: (w, step) => {
       if (step !== 25) return
       const agent = w.agents[0]!
@@ -95,7 +95,7 @@ t.test('an acknowledgement the framework never sent is caught', async t => {
 
 t.test('a task that vanishes from its agent without a word is caught once the cluster settled', async t => {
   let planted = ''
-  const r = runSimulation(clean(24, 60), {
+  const r = await runSimulation(clean(24, 60), {
     afterStep: (w: World, step) => {
       if (step !== 60) return
       // A buggy agent forgets a framework (and its running task): later updates of it are dropped.
@@ -134,5 +134,96 @@ t.test('arguments and the reproduce command', async t => {
 })
 
 t.test('seeds 1..100 keep every invariant', { skip: process.env.SIM_SKIP_SEEDS === '1' }, async t => {
-  runSeeds(t, 1, 100)
+  await runSeeds(t, 1, 100)
+})
+
+t.test('masters persist to the registry the world keeps, and a restarted master recovers it', async t => {
+  let recovered = -1
+  let crashedAt = 0
+  const r = await runSimulation({ ...DEFAULT_CONFIG, seed: 31, steps: 60, agents: 3, frameworks: 2, faults: [], knownFailures: [] }, {
+    afterStep: (w, step) => {
+      if (step === 30) {
+        crashedAt = step
+        w.master.crash()
+        w.master.start()
+      } else if (crashedAt && recovered < 0 && w.master.core) {
+        // Before any agent could reregister with it, the new master knows them from the registry.
+        recovered = w.master.core.agents.size + w.master.core.recovery.waiting.size
+      }
+    },
+    atEnd: w => {
+      const keys = [...w.kv.entries.keys()]
+      t.equal(keys.filter(k => k.startsWith('agents.')).length, 3, 'every agent is in the registry')
+      t.equal(keys.filter(k => k.startsWith('frameworks.')).length, 2, 'every framework is in the registry')
+    },
+  })
+  t.ok(r.ok, r.failure?.message ?? 'ok')
+  t.equal(recovered, 3, 'the restarted master recovered the three agents')
+  t.ok(r.stats.registry.batches > 0, 'registry writes were batched')
+})
+
+t.test('a standby master takes over when the leader crashes, once the lease expired', async t => {
+  let before = ''
+  let after = ''
+  const r = await runSimulation(clean(32, 80), {
+    afterStep: (w, step) => {
+      if (step === 30) {
+        before = w.master.incarnation
+        w.master.crash()
+      }
+      if (step === 80) after = w.master.core ? w.master.incarnation : '(none)'
+    },
+  })
+  t.ok(r.ok, r.failure?.message ?? 'ok')
+  t.not(after, before, `${after} leads after ${before} crashed`)
+  t.not(after, '(none)')
+})
+
+t.test('a master acting without the lease is caught', async t => {
+  let planted = 0
+  const r = await runSimulation(clean(33, 40), {
+    afterStep: (w, step) => {
+      if (planted || step < 20) return
+      const standby = w.masters.find(m => m.up && !m.handle)
+      const agent = w.agents.find(a => a.up)
+      if (!standby || !agent) return
+      standby.runtime!.send(standby.pid, agent.pid, 'Ping', { connected: true })
+      planted = step
+    },
+  })
+  t.ok(planted > 0, 'planted')
+  t.equal(r.failure?.invariant, 'single-leader')
+  t.match(r.failure?.message, /without holding the lease/)
+  t.equal(r.failure?.step, planted)
+})
+
+t.test('an agent restarted on its checkpoint keeps its id; its emulated executors died with it, so their tasks end', async t => {
+  let crashed: { node: string; agentId: string; taskId: string } | undefined
+  const r = await runSimulation(clean(34, 80), {
+    afterStep: (w, step) => {
+      if (crashed || step < 30) return
+      // A running task of fw1, which checkpoints.
+      const fw = w.frameworks[0]!.framework
+      t.equal(fw.checkpoint, true)
+      for (const node of w.agents) {
+        const running = [...activeAgentTasks(node)].find(([, v]) => v.frameworkId === fw.frameworkId && v.task?.state === 'TASK_RUNNING')
+        if (!running) continue
+        crashed = { node: node.node, agentId: node.liveAgentId()!, taskId: running[0].split('/')[1]! }
+        node.crash()
+        node.start()
+        return
+      }
+    },
+    atEnd: w => {
+      const node = w.agents.find(a => a.node === crashed!.node)!
+      t.equal(node.recoveredId, crashed!.agentId, 'recovered its agent id from the checkpoint')
+      t.equal(node.liveAgentId(), crashed!.agentId, 'and is registered under it')
+      const task = w.frameworks[0]!.framework.tasks.get(crashed!.taskId)!
+      // Unless it finished before the crash: Mesos's TASK_FAILED, REASON_EXECUTOR_TERMINATED, from the agent.
+      const last = task.history.at(-1)
+      t.ok(last?.state === 'TASK_FINISHED' || (last?.state === 'TASK_FAILED' && last.reason === 'REASON_EXECUTOR_TERMINATED'), `the task ended: ${JSON.stringify(task.history)}`)
+    },
+  })
+  t.ok(crashed, 'crashed an agent with a running checkpointed task')
+  t.ok(r.ok, r.failure?.message ?? 'ok')
 })

@@ -62,6 +62,8 @@ t.test('a checkpointing framework\'s task survives an agent restart; unacknowled
   t.ok(rereg.length >= 1, 'the recovered agent reregisters')
   t.equal(w.seen('RegisterAgent').length, 0, 'and does not register afresh')
   t.match(rereg[0]!.body, { agent: { id: { value: 'A1' } }, frameworks: [{ id: { value: 'F1' } }], tasks: [{ task_id: { value: 't1' }, state: 'TASK_RUNNING' }] })
+  // The update the framework is being sent, so the master answers reconciliation with it (Mesos).
+  t.match(rereg[0]!.body.tasks[0], { status_update_state: 'TASK_RUNNING', status_update_uuid: running.uuid }, 'with the unacknowledged update as status_update_state')
   t.equal(updates(w).length, 0, 'nothing is forwarded before the master readmits the agent')
 
   w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' }, connection: { total_ping_timeout_seconds: 86_400 } })
@@ -80,6 +82,31 @@ t.test('a checkpointing framework\'s task survives an agent restart; unacknowled
   await w.settle()
   t.equal(w.ctx().core.frameworks.size, 0, 'the task completed after the restart')
   t.equal(w.ctx().core.sum.streamCount, 0)
+})
+
+t.test('a new leading master after a recovery does not make the agent recover its checkpoint again', async t => {
+  // Found by the simulation (seed 144): NewMasterDetected re-enters the machine's root, whose
+  // entry is the recovery; re-run with the state read at start, it resent acknowledged updates.
+  const store = new MemoryCheckpointStore()
+  const w = await world(t, store)
+  await w.register()
+  runTask(w, commandTask('t1', 'sleep 100'), CHECKPOINTING)
+  await w.settle()
+  ack(w, updates(w)[0])
+  await w.settle()
+  await restart(w, store)
+  w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' }, connection: { total_ping_timeout_seconds: 86_400 } })
+  await w.settle()
+  t.same(states(w).slice(-1), ['TASK_RUNNING'], 'the unacknowledged RUNNING is re-sent')
+  ack(w, updates(w).at(-1))
+  await w.settle()
+  w.seen().length = 0
+  w.agent.send({ type: 'NewMasterDetected', masterPid: w.master.pid })
+  await w.settle(1000)
+  w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' }, connection: { total_ping_timeout_seconds: 86_400 } })
+  await w.settle()
+  t.same(states(w), [], 'nothing acknowledged is sent again')
+  t.equal(w.launcher.recovered.length, 1, 'the run was re-adopted once')
 })
 
 t.test('a run whose process ended while the agent was down: its exit status, or TASK_FAILED if unknown', async t => {

@@ -105,3 +105,33 @@ t.test('stop() releases the lease so a standby takes over at once', async t => {
   t.equal(b.election.state, 'leading')
   t.equal(b.seen.at(-1), 'master@b')
 })
+
+t.test('a leader whose refresh hangs steps down before its lease can expire, and contends again after', async t => {
+  const clock = new SimClock()
+  const inner = new MemoryLeaseStore(clock, LEASE)
+  let hang = false
+  // A KV request that gets no answer until its client times out (5 s, longer than the lease).
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown
+      if (typeof v !== 'function') return v
+      return (...args: unknown[]) =>
+        hang ? new Promise((_, reject) => clock.setTimeout(() => reject(new Error('timeout')), 5000)) : (v as (...a: unknown[]) => unknown).apply(target, args)
+    },
+  })
+  const a = contender(clock, store, 'a')
+  const b = contender(clock, store, 'b')
+  a.election.start()
+  await clock.advanceAsync(10)
+  b.election.start()
+  await clock.advanceAsync(10)
+  t.equal(a.election.state, 'leading')
+  hang = true
+  const cutAt = clock.now()
+  while (a.election.state === 'leading' && clock.now() - cutAt < 10_000) await clock.advanceAsync(50)
+  t.same(a.events, ['elected:1', 'deposed:expired'])
+  t.ok(clock.now() - cutAt < LEASE, `stepped down ${clock.now() - cutAt} ms after the store stopped answering, within the lease`)
+  hang = false
+  await clock.advanceAsync(20_000)
+  t.equal([a, b].filter(m => m.election.state === 'leading').length, 1, 'one leader again once the store answers')
+})

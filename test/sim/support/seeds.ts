@@ -8,11 +8,11 @@ export function seedConfig(seed: number): SimConfig {
   return { ...DEFAULT_CONFIG, seed, steps: 100, agents: 3 + (seed % 3), frameworks: 2 + (seed % 2) }
 }
 
-export function runSeeds(t: Test, from: number, to: number): void {
+export async function runSeeds(t: Test, from: number, to: number): Promise<void> {
   const known = new Map<string, number[]>()
   let cpu = 0
   for (let seed = from; seed <= to; seed++) {
-    const r = runSimulation(seedConfig(seed))
+    const r = await runSimulation(seedConfig(seed))
     cpu += r.elapsedMs
     for (const h of r.known) known.set(h.known.id, [...(known.get(h.known.id) ?? []), seed])
     t.ok(r.ok, r.ok ? `seed ${seed}` : `seed ${seed}: ${r.failure!.invariant} violated; reproduce: ${r.reproduce}\n${failureReport(r)}`)
