@@ -68,18 +68,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     reproduce: '--seed 174 --steps 100 --agents 3 --frameworks 2',
     consequences: ['tasks-accounted', 'resources-released'],
   },
-  {
-    id: 'K14',
-    invariant: 'terminal-is-final',
-    pattern: /went from TASK_DROPPED \(REASON_INVALID_OFFERS\) back to TASK_UNREACHABLE \(SOURCE_MASTER, REASON_RECONCILIATION\)/,
-    diagnosis:
-      'Under 8 s delays a scheduler sends Accept of a rescinded offer and then Kill of the task it launched with it; both arrive ' +
-      'together: the Accept is answered TASK_DROPPED, and the Kill of a task the master does not know is answered as a ' +
-      'reconciliation (MasterCore.kill -> reconcileTask): its agent is unreachable, so TASK_UNREACHABLE. Mesos answers the same ' +
-      '(Master::kill reconciles an unknown task and does not remember dropped ones), so this may be the stricter invariant ' +
-      'rather than a bug; a fix would answer from tasks the master itself just dropped.',
-    reproduce: '--seed 369 --steps 100 --agents 3 --frameworks 3',
-  },
 ]
 
 export function knownFailureFor(v: Violation, known: readonly KnownFailure[] = KNOWN_FAILURES): KnownFailure | undefined {
