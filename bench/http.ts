@@ -23,14 +23,13 @@ import { join } from 'node:path'
 import { LocalTransport, Runtime, type Pid } from '../runtime/index.js'
 import { ProtocolMessages } from '../actors/protocol/index.js'
 import { startScheduler } from '../actors/scheduler/index.js'
-import { EMULATED_DURATION_LABEL } from '../actors/executor/index.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { startMasterServer } from '../cluster/http/master-server.js'
 import { jsonStream, masterIdentity, stateDocument } from '../cluster/http/master-state.js'
 import { stateReference } from '../cluster/http/master-state-reference.js'
-import { RecordIoDecoder } from '../cluster/http/recordio.js'
 import { OperatorMessages } from '../actors/master/index.js'
 import { LaunchFramework } from './support/launch-framework.js'
+import { acceptTasks, subscribeV1 } from './support/v1-framework.js'
 import { emitJson, median, percentile, progress, round, table } from './support/report.js'
 
 interface Params {
@@ -132,18 +131,6 @@ async function masterLatencies(rt: Runtime, master: Pid, stop: Promise<unknown>)
  * from its first OFFERS to its last expected UPDATE.
  */
 async function schedulerThroughput(base: string, tasks: number): Promise<{ eventsPerS: number; events: number } | undefined> {
-  const url = `${base}/api/v1/scheduler`
-  const controller = new AbortController()
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'bench', name: 'http-bench', failover_timeout: 0 } } }),
-    signal: controller.signal,
-  })
-  if (res.status === 404) return undefined
-  if (res.status !== 200) throw new Error(`scheduler SUBSCRIBE: HTTP ${res.status}: ${await res.text()}`)
-  const streamId = res.headers.get('mesos-stream-id') ?? ''
-  let frameworkId = ''
   let launched = 0
   let terminal = 0
   let events = 0
@@ -151,61 +138,34 @@ async function schedulerThroughput(base: string, tasks: number): Promise<{ event
   let last = 0
   const pending = new Set<Promise<unknown>>()
   const call = (body: Record<string, unknown>): void => {
-    const p = fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Mesos-Stream-Id': streamId },
-      body: JSON.stringify({ framework_id: { value: frameworkId }, ...body }),
-    })
-      .then(r => r.arrayBuffer())
-      .catch(() => undefined)
+    const p = framework!.post(body)
     pending.add(p)
     void p.finally(() => pending.delete(p))
   }
-  const decoder = new RecordIoDecoder()
-  const reading = (async () => {
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        for (const e of decoder.push(Buffer.from(chunk)) as any[]) {
-          events++
-          if (first > 0) last = performance.now()
-          if (e.type === 'SUBSCRIBED') frameworkId = e.subscribed.framework_id.value
-          else if (e.type === 'OFFERS') {
-            if (first === 0) first = performance.now()
-            for (const offer of e.offers.offers) {
-              const n = Math.min(Math.max(0, tasks - launched), 20)
-              if (n === 0) {
-                call({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } })
-                continue
-              }
-              const infos = Array.from({ length: n }, (_, i) => ({
-                name: `t${launched + i}`,
-                task_id: { value: `t${launched + i}` },
-                agent_id: offer.agent_id,
-                resources: [
-                  { name: 'cpus', type: 'SCALAR', scalar: { value: 0.01 } },
-                  { name: 'mem', type: 'SCALAR', scalar: { value: 1 } },
-                ],
-                command: { value: 'true' },
-                labels: { labels: [{ key: EMULATED_DURATION_LABEL, value: '0' }] },
-              }))
-              launched += n
-              call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: infos } }], filters: { refuse_seconds: 0 } } })
-            }
-          } else if (e.type === 'UPDATE') {
-            const s = e.update.status
-            if (s.uuid) call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })
-            if (['TASK_FINISHED', 'TASK_FAILED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED'].includes(s.state)) terminal++
-          }
+  const framework = await subscribeV1(base, 'http-bench', e => {
+    events++
+    if (first > 0) last = performance.now()
+    if (e.type === 'OFFERS') {
+      if (first === 0) first = performance.now()
+      for (const offer of e.offers.offers) {
+        const n = Math.min(Math.max(0, tasks - launched), 20)
+        if (n === 0) {
+          call({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } })
+          continue
         }
+        call(acceptTasks(offer, 't', launched, n, 0, 0))
+        launched += n
       }
-    } catch {
-      // aborted
+    } else if (e.type === 'UPDATE') {
+      const s = e.update.status
+      if (s.uuid) call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })
+      if (['TASK_FINISHED', 'TASK_FAILED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED'].includes(s.state)) terminal++
     }
-  })()
+  })
+  if (!framework) return undefined
   await until(() => terminal >= tasks, `${tasks} scheduler API tasks to finish`, 300_000, () => `scheduler API: ${launched} launched, ${terminal} finished, ${events} events`)
   const elapsed = (last - first) / 1000
-  controller.abort()
-  await reading
+  await framework.close()
   await Promise.allSettled([...pending])
   return { eventsPerS: elapsed > 0 ? events / elapsed : 0, events }
 }
@@ -218,73 +178,34 @@ async function schedulerThroughput(base: string, tasks: number): Promise<{ event
  * fast as that path goes. Events/s is over the time from the first RECONCILE to the last UPDATE.
  */
 async function schedulerStreamRate(base: string, tasks: number, rounds: number): Promise<{ eventsPerS: number; events: number } | undefined> {
-  const url = `${base}/api/v1/scheduler`
-  const controller = new AbortController()
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'bench', name: 'http-stream-bench', failover_timeout: 0 } } }),
-    signal: controller.signal,
-  })
-  if (res.status === 404) return undefined
-  if (res.status !== 200) throw new Error(`scheduler SUBSCRIBE: HTTP ${res.status}: ${await res.text()}`)
-  const streamId = res.headers.get('mesos-stream-id') ?? ''
-  let frameworkId = ''
   let launched = 0
   let running = 0
   let reconciled = 0
   let last = 0
-  const post = (body: Record<string, unknown>): Promise<unknown> =>
-    fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Mesos-Stream-Id': streamId },
-      body: JSON.stringify({ framework_id: { value: frameworkId }, ...body }),
-    })
-      .then(r => r.arrayBuffer())
-      .catch(() => undefined)
-  const decoder = new RecordIoDecoder()
-  const reading = (async () => {
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        for (const e of decoder.push(Buffer.from(chunk)) as any[]) {
-          if (e.type === 'SUBSCRIBED') frameworkId = e.subscribed.framework_id.value
-          else if (e.type === 'OFFERS') {
-            for (const offer of e.offers.offers) {
-              const n = Math.min(Math.max(0, tasks - launched), 20)
-              if (n === 0) {
-                void post({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } })
-                continue
-              }
-              const infos = Array.from({ length: n }, (_, i) => ({
-                name: `s${launched + i}`,
-                task_id: { value: `s${launched + i}` },
-                agent_id: offer.agent_id,
-                resources: [
-                  { name: 'cpus', type: 'SCALAR', scalar: { value: 0.01 } },
-                  { name: 'mem', type: 'SCALAR', scalar: { value: 1 } },
-                ],
-                command: { value: 'true' },
-                labels: { labels: [{ key: EMULATED_DURATION_LABEL, value: String(24 * 3600 * 1000) }] },
-              }))
-              launched += n
-              void post({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: infos } }], filters: { refuse_seconds: 3600 } } })
-            }
-          } else if (e.type === 'UPDATE') {
-            const s = e.update.status
-            if (s.uuid) {
-              void post({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })
-              if (s.state === 'TASK_RUNNING') running++
-            } else if (s.reason === 'REASON_RECONCILIATION') {
-              reconciled++
-              last = performance.now()
-            }
-          }
+  const framework = await subscribeV1(base, 'http-stream-bench', e => {
+    if (e.type === 'OFFERS') {
+      for (const offer of e.offers.offers) {
+        const n = Math.min(Math.max(0, tasks - launched), 20)
+        if (n === 0) {
+          void framework!.post({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } })
+          continue
         }
+        void framework!.post(acceptTasks(offer, 's', launched, n, 24 * 3600 * 1000, 3600))
+        launched += n
       }
-    } catch {
-      // aborted
+    } else if (e.type === 'UPDATE') {
+      const s = e.update.status
+      if (s.uuid) {
+        void framework!.post({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })
+        if (s.state === 'TASK_RUNNING') running++
+      } else if (s.reason === 'REASON_RECONCILIATION') {
+        reconciled++
+        last = performance.now()
+      }
     }
-  })()
+  })
+  if (!framework) return undefined
+  const post = framework.post
   // All running, or as many as will be (a launch can fail): no new one for 3 s.
   let seen = 0
   let progressAt = Date.now()
@@ -314,8 +235,7 @@ async function schedulerStreamRate(base: string, tasks: number, rounds: number):
   )
   if (reconciled < expected) progress(`scheduler stream: ${reconciled} of ${expected} reconciliation updates arrived; the rate counts those`)
   await post({ type: 'TEARDOWN' })
-  controller.abort()
-  await reading
+  await framework.close()
   return { eventsPerS: reconciled / ((last - first) / 1000), events: reconciled }
 }
 
