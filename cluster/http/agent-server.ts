@@ -8,7 +8,6 @@
 // mode serves all its agents from one process and port.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { AgentCore } from '../../actors/agent/index.js'
 import { stripNulls } from '../../actors/protocol/index.js'
 import type { AgentHttpDeps } from './agent-http-deps.js'
@@ -16,6 +15,7 @@ import { agentStateJson, monitorStatistics, v1GetContainers, v1GetExecutors, v1G
 import { executorApiPlugin, resolveOnAgent, type ExecutorApiOptions } from './executor-api.js'
 import { FilesError, filesRoutes, readRange, v1FileInfos, type SandboxScope } from './files-api.js'
 import { methodNotAllowed, textError } from './http-replies.js'
+import { acceptsJson, commonCallAnswer, schemaError, sendJson } from './operator-common.js'
 import { DEFAULT_BODY_LIMIT } from './master-server.js'
 import { prometheusText } from './metrics-routes.js'
 
@@ -50,14 +50,6 @@ export function agentMetricsSnapshot(deps: AgentHttpDeps): Record<string, number
   return out
 }
 
-function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
-  return reply.code(200).header('Content-Type', 'application/json').send(JSON.stringify(value))
-}
-
-function pinoToGlogLevel(level: string): number {
-  return level === 'trace' ? 2 : level === 'debug' ? 1 : 0
-}
-
 // ---- the v1 operator API on the agent (agent.proto; Mesos Http::api in src/slave/http.cpp) -----
 
 /** Every agent Call.Type; those not handled here answer 501. */
@@ -81,24 +73,6 @@ const ARGS: Record<string, { field: string; schema: TSchema }> = {
 /** Calls whose argument field is `required` in agent.proto. */
 const REQUIRED_ARGS = new Set(['LIST_FILES', 'READ_FILE'])
 
-const checks = new WeakMap<TSchema, TypeCheck<TSchema>>()
-function schemaError(schema: TSchema, value: unknown, prefix: string): string | undefined {
-  let check = checks.get(schema)
-  if (!check) checks.set(schema, (check = TypeCompiler.Compile(schema)))
-  if (check.Check(value)) return undefined
-  const first = check.Errors(value).First()
-  const path = `${prefix}${first?.path ?? ''}`.replace(/\//g, '.')
-  return `'${path}': ${first?.message ?? 'does not match its schema'}`
-}
-
-function wantsJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept === '') return true
-  return accept.split(',').some(part => {
-    const type = part.split(';')[0]!.trim().toLowerCase()
-    return type === 'application/json' || type === 'application/*' || type === '*/*'
-  })
-}
-
 function operatorCall(deps: AgentHttpDeps, scope: SandboxScope, core: AgentCore, type: string, call: Record<string, unknown>, reply: FastifyReply): FastifyReply {
   const args = ARGS[type]
   if (args) {
@@ -107,17 +81,9 @@ function operatorCall(deps: AgentHttpDeps, scope: SandboxScope, core: AgentCore,
     const err = value === undefined ? undefined : schemaError(args.schema, value, args.field)
     if (err) return textError(reply, 400, `Failed to convert JSON into Call protobuf: ${err}`)
   }
+  const common = commonCallAnswer(type, { flags: deps.flags, version: deps.version, metrics: () => agentMetricsSnapshot(deps), logLevel: deps.log.level })
+  if (common) return sendJson(reply, common)
   switch (type) {
-    case 'GET_HEALTH':
-      return sendJson(reply, { type, get_health: { healthy: true } })
-    case 'GET_FLAGS':
-      return sendJson(reply, { type, get_flags: { flags: Object.entries(deps.flags).map(([name, value]) => ({ name, value })) } })
-    case 'GET_VERSION':
-      return sendJson(reply, { type, get_version: { version_info: { version: deps.version } } })
-    case 'GET_METRICS':
-      return sendJson(reply, { type, get_metrics: { metrics: Object.entries(agentMetricsSnapshot(deps)).map(([name, value]) => ({ name, value })) } })
-    case 'GET_LOGGING_LEVEL':
-      return sendJson(reply, { type, get_logging_level: { level: pinoToGlogLevel(deps.log.level) } })
     case 'GET_STATE':
       return sendJson(reply, { type, get_state: v1GetState(core) })
     case 'GET_CONTAINERS':
@@ -171,7 +137,7 @@ function operatorApi(deps: AgentHttpDeps, scope: SandboxScope): FastifyPluginAsy
       if (c.type === undefined) return textError(reply, 400, "Failed to validate agent::Call: Expecting 'type' to be present")
       if (typeof c.type !== 'string') return textError(reply, 400, "Failed to convert JSON into Call protobuf: 'type': Expected string")
       if (!KNOWN_CALLS.has(c.type)) return textError(reply, 400, `Failed to convert JSON into Call protobuf: 'type': unknown call type '${c.type.slice(0, 64)}'`)
-      if (!wantsJson(request.headers.accept)) return textError(reply, 406, "Expecting 'Accept' to allow 'application/json'")
+      if (!acceptsJson(request.headers.accept)) return textError(reply, 406, "Expecting 'Accept' to allow 'application/json'")
       const core = deps.core()
       if (core === undefined) return textError(reply, 503, 'The agent is not running')
       try {

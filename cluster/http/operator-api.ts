@@ -5,7 +5,6 @@
 // SUBSCRIBE is a RecordIO stream of master::Events fed by the core's observer hook.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import {
   OPERATOR_STATUSES,
   OperatorMessages,
@@ -17,6 +16,7 @@ import {
 import { stripNulls } from '../../actors/protocol/index.js'
 import { RequestTimeoutError } from '../../runtime/index.js'
 import { leadingCore, methodNotAllowed, textError } from './http-replies.js'
+import { acceptsJson, commonCallAnswer, schemaError, sendJson } from './operator-common.js'
 import type { MasterHttpDeps } from './master-http-deps.js'
 import {
   jsonStream,
@@ -63,22 +63,6 @@ const MUTATIONS: Partial<Record<CallType, { field: string; message: OperatorMess
 
 const CallEnvelope = Type.Object({ type: Type.String() })
 const GetMetricsArgs = Type.Object({ timeout: Type.Optional(Type.Object({ nanoseconds: Type.Integer() })) })
-const checks = new WeakMap<TSchema, TypeCheck<TSchema>>()
-function checkOf(schema: TSchema): TypeCheck<TSchema> {
-  let c = checks.get(schema)
-  if (!c) checks.set(schema, (c = TypeCompiler.Compile(schema)))
-  return c
-}
-
-/** The first schema error as `<path>: <reason>`, naming the field as Mesos's parser does. */
-function schemaError(schema: TSchema, value: unknown, prefix: string): string | undefined {
-  const check = checkOf(schema)
-  if (check.Check(value)) return undefined
-  const first = check.Errors(value).First()
-  const path = `${prefix}${first?.path ?? ''}`.replace(/^\//, '').replace(/\//g, '.')
-  return `'${path || prefix}': ${first?.message ?? 'does not match its schema'}`
-}
-
 /** Heartbeats on operator streams (Mesos DEFAULT_HEARTBEAT_INTERVAL, 15 s). */
 export const OPERATOR_HEARTBEAT_SECONDS = 15
 
@@ -90,19 +74,6 @@ export interface OperatorApiOptions {
   callTimeoutMs?: number
 }
 
-function wantsJson(request: FastifyRequest): boolean {
-  const accept = request.headers.accept
-  if (accept === undefined || accept === '') return true
-  return accept.split(',').some(part => {
-    const type = part.split(';')[0]!.trim().toLowerCase()
-    return type === 'application/json' || type === 'application/*' || type === '*/*'
-  })
-}
-
-function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
-  return reply.code(200).header('Content-Type', 'application/json').send(JSON.stringify(value))
-}
-
 function sendDocument(reply: FastifyReply, type: string, field: string, doc: JsonDocument): FastifyReply {
   function* wrapped(): JsonDocument {
     yield `{"type":"${type}","${field}":`
@@ -110,10 +81,6 @@ function sendDocument(reply: FastifyReply, type: string, field: string, doc: Jso
     yield '}'
   }
   return reply.code(200).header('Content-Type', 'application/json').send(jsonStream(wrapped()))
-}
-
-function pinoToGlogLevel(level: string): number {
-  return level === 'trace' ? 2 : level === 'debug' ? 1 : 0
 }
 
 export function operatorApiPlugin(deps: MasterHttpDeps, options: OperatorApiOptions = {}): FastifyPluginAsync {
@@ -146,7 +113,7 @@ export function operatorApiPlugin(deps: MasterHttpDeps, options: OperatorApiOpti
       if (envelopeError) return textError(reply, 400, `Failed to convert JSON into Call protobuf: ${envelopeError}`)
       const type = call.type as string
       if (!KNOWN.has(type)) return textError(reply, 400, `Failed to convert JSON into Call protobuf: 'type': unknown call type '${type}'`)
-      if (!wantsJson(request)) return textError(reply, 406, "Expecting 'Accept' to allow 'application/json'")
+      if (!acceptsJson(request.headers.accept)) return textError(reply, 406, "Expecting 'Accept' to allow 'application/json'")
       request.log.debug({ call: type }, `processing operator call ${type}`)
       return handleCall(deps, core, type as CallType, call, request, reply, options)
     })
@@ -164,21 +131,13 @@ async function handleCall(
 ): Promise<FastifyReply> {
   const mutation = MUTATIONS[type]
   if (mutation) return mutate(deps, mutation.field, mutation.message, call, reply, options)
+  if (type === 'GET_METRICS') {
+    const err = call.get_metrics === undefined ? undefined : schemaError(GetMetricsArgs, call.get_metrics, 'get_metrics')
+    if (err) return textError(reply, 400, `Failed to convert JSON into Call protobuf: ${err}`)
+  }
+  const common = commonCallAnswer(type, { flags: deps.flags, version: deps.version, metrics: () => metricsSnapshot(deps), logLevel: deps.log.level })
+  if (common) return sendJson(reply, common)
   switch (type) {
-    case 'GET_HEALTH':
-      return sendJson(reply, { type, get_health: { healthy: true } })
-    case 'GET_FLAGS':
-      return sendJson(reply, { type, get_flags: { flags: Object.entries(deps.flags).map(([name, value]) => ({ name, value })) } })
-    case 'GET_VERSION':
-      return sendJson(reply, { type, get_version: { version_info: { version: deps.version } } })
-    case 'GET_METRICS': {
-      const err = call.get_metrics === undefined ? undefined : schemaError(GetMetricsArgs, call.get_metrics, 'get_metrics')
-      if (err) return textError(reply, 400, `Failed to convert JSON into Call protobuf: ${err}`)
-      const metrics = Object.entries(metricsSnapshot(deps)).map(([name, value]) => ({ name, value }))
-      return sendJson(reply, { type, get_metrics: { metrics } })
-    }
-    case 'GET_LOGGING_LEVEL':
-      return sendJson(reply, { type, get_logging_level: { level: pinoToGlogLevel(deps.log.level) } })
     case 'GET_STATE':
       return sendDocument(reply, type, 'get_state', v1GetState(core))
     case 'GET_AGENTS':
