@@ -12,7 +12,7 @@ export {
   type DriverOutcome,
   type OfferRef,
 } from './scheduler-driver.js'
-export type { SchedulerState, SchedulerStats, SchedulerFailure, SubscribedInfo } from './scheduler-machine.js'
+export type { SchedulerState, SchedulerStats, SchedulerFailure, SubscribedInfo, MasterEvent as MasterToFrameworkEvent } from './scheduler-machine.js'
 export { type MasterDetector, StaticMasterDetector } from './master-detector.js'
 export {
   nativeConnection,

@@ -103,7 +103,8 @@ type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 export type DriverCallType = Exclude<SchedulerCallType, 'Subscribe' | 'Teardown'>
 export type DriverCall = { [T in DriverCallType]: { type: T; body: Without<ProtocolBody<T>, 'framework_id'> } }[DriverCallType]
 
-type MasterEvent =
+/** What a master sends a framework. */
+export type MasterEvent =
   | ProtocolEvent<'Subscribed'>
   | ProtocolEvent<'Offers'>
   | ProtocolEvent<'Rescind'>

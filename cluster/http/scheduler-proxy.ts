@@ -9,10 +9,10 @@ import { setup } from 'xstate'
 import type { ActorPort, ExitedEvent, Pid } from '../../runtime/index.js'
 import {
   SCHEDULER_EVENTS,
-  type ProtocolEvent,
   type SchedulerMessageType,
   type SubscribeBody,
 } from '../../actors/protocol/index.js'
+import type { MasterToFrameworkEvent } from '../../actors/scheduler/index.js'
 
 /** Where the proxy writes v1 events: the subscription's RecordIO stream (or a test's recorder). */
 export interface EventStream {
@@ -45,15 +45,7 @@ interface ProxyContext {
   frameworkId: string | undefined
 }
 
-type MasterEvent =
-  | ProtocolEvent<'Subscribed'>
-  | ProtocolEvent<'Offers'>
-  | ProtocolEvent<'Rescind'>
-  | ProtocolEvent<'Update'>
-  | ProtocolEvent<'FrameworkMessage'>
-  | ProtocolEvent<'Failure'>
-  | ProtocolEvent<'Error'>
-  | ProtocolEvent<'Heartbeat'>
+type MasterEvent = MasterToFrameworkEvent
 
 export type SchedulerProxyEvent =
   | MasterEvent
