@@ -114,6 +114,8 @@ t.test('master and three agents as processes over NATS', { skip, timeout: 240_00
     const victim = agents[Number(host!.slice(4)) - 1]!
     victim.child.kill('SIGKILL')
     await exec.waitFor(/TASK_LOST for task 'doomed'/, 30_000)
+    // The update's detail lines can come in a later chunk of execute's output than its first line.
+    await exec.waitFor(/reason: REASON_[A-Z_]+/, 10_000)
     t.match(exec.stdout(), /reason: REASON_AGENT_REMOVED/)
     t.match(master.stderr(), new RegExp(`agent ${agentId} at agent@host\\d-\\d+ missed \\d+ pings: removing it`))
     t.ok(await exec.exited !== 0, 'execute exits with a failure when its task is lost')
