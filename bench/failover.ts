@@ -28,7 +28,10 @@ interface Watched {
 }
 
 function watch(args: string[], name: string): Watched {
-  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the masters and
+  // the agents process; the teardown stops them with SIGTERM first, so their profiles get written.
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const waiters: Array<{ pattern: RegExp; resolve(line: string): void }> = []
   const onData = (d: Buffer): void => {
@@ -57,6 +60,16 @@ function watch(args: string[], name: string): Watched {
       })
     },
   }
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 5 s. */
+async function stopGently(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise<void>(r => proc.once('exit', () => r()))
+  proc.kill('SIGTERM')
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
 }
 
 /** The `time` of a pino JSON log line (ms since the epoch). */
@@ -110,7 +123,9 @@ export async function run(args: string[]): Promise<void> {
             firstOfferAfter = Date.now()
             flowing()
           }
-          driver.decline(offers, { refuse_seconds: 0.1 })
+          // A long filter: a short one had the leader offer 10,000 agents again every allocation
+          // cycle, and the probe's declines competed with the reregistrations being measured.
+          driver.decline(offers, { refuse_seconds: 3600 })
         },
       },
     })
@@ -170,7 +185,7 @@ export async function run(args: string[]): Promise<void> {
     await rt.close()
     emitJson({ bench: 'failover', params: { ...params, lease: LEASE, masters: 2, executor: 'emulated' }, results })
   } finally {
-    for (const p of procs) p.kill('SIGKILL')
+    await Promise.all(procs.map(p => stopGently(p)))
     await server.stop()
   }
 }

@@ -89,6 +89,32 @@ export function sameId(a: Id | undefined, b: Id | undefined): boolean {
   return a !== undefined && b !== undefined && a.value === b.value
 }
 
+/**
+ * Deep equality of decoded message values (primitives, arrays, plain objects); a key whose value
+ * is undefined counts as absent, as it does on the wire. node's isDeepStrictEqual was measured at
+ * 20 µs per AgentInfo, a fifth of a failover's reregistration cost at 10,000 agents.
+ */
+export function samePlainValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!samePlainValue(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const x = a as Record<string, unknown>
+  const y = b as Record<string, unknown>
+  let defined = 0
+  for (const k in x) {
+    if (x[k] === undefined) continue
+    defined++
+    if (!samePlainValue(x[k], y[k])) return false
+  }
+  for (const k in y) if (y[k] !== undefined) defined--
+  return defined === 0
+}
+
 // ---- time ------------------------------------------------------------------------------------
 
 /** Time since the epoch in nanoseconds (int64; see the number note at the top). */

@@ -225,6 +225,32 @@ t.test('recovery after a failover: agents reregister with their tasks, framework
   t.equal(JSON.parse(new TextDecoder().decode(store.entries.get(registryKey('agents', a3.id))!)).unreachable_at, undefined)
 })
 
+t.test('after a failover an agent that comes back as the registry holds it is readmitted without a registry write; a changed one is written first', async t => {
+  const logs: Line[] = []
+  const log = memoryLogger(logs)
+  const store = new MemoryRegistryStore()
+  const w = new MasterWorld({}, { registry: await term(store, 1, log), logger: log })
+  t.teardown(() => w.crashMaster())
+  const [a1, a2] = [await register(w, 'h1'), await register(w, 'h2')]
+  w.crashMaster()
+  w.startMaster({ agentReregisterTimeoutMs: 60_000 }, { registry: await term(store, 2, log), logger: log })
+  const writesBefore = store.stats.writes
+
+  a1.send('ReregisterAgent', { agent: agentInfo('h1', a1.id), version: '0.1.0', tasks: [] })
+  await run(w, 100)
+  t.equal(a1.got('AgentReregistered').length, 1, 'the unchanged agent is answered')
+  t.equal(store.stats.writes, writesBefore, 'and nothing was written for it')
+
+  // h2 comes back with more memory than it was admitted with: its entry must say so before it is answered.
+  a2.send('ReregisterAgent', { agent: { ...agentInfo('h2', a2.id), resources: resourcesJson('cpus:4;mem:8192') }, version: '0.1.0', tasks: [] })
+  await run(w, 100)
+  t.equal(a2.got('AgentReregistered').length, 1)
+  t.equal(store.stats.writes, writesBefore + 1, 'the changed agent was written')
+  const entry = JSON.parse(new TextDecoder().decode(store.entries.get(registryKey('agents', a2.id))!))
+  t.same(entry.info.resources, resourcesJson('cpus:4;mem:8192'), 'its new resources are in the registry')
+  t.ok(logs.some(l => /all 2 agents of the registry are back/.test(l.msg)), 'the last return is summarised in the log')
+})
+
 t.test('a recovered framework that does not resubscribe within its failover_timeout is removed, counted from recovery', async t => {
   const log = memoryLogger([])
   const store = new MemoryRegistryStore()

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeBytes, encodeBytes, id, sameId, stripNulls } from '../../../actors/protocol/index.js'
+import { decodeBytes, encodeBytes, id, sameId, samePlainValue, stripNulls } from '../../../actors/protocol/index.js'
 
 t.test('stripNulls', async (t) => {
   t.same(stripNulls({ a: null, b: 1, c: { d: null, e: [1, null, { f: null, g: 'x' }] } }), { b: 1, c: { e: [1, { g: 'x' }] } })
@@ -41,4 +41,20 @@ t.test('id helpers', async (t) => {
   t.notOk(sameId({ value: 'a' }, { value: 'b' }))
   t.notOk(sameId(undefined, undefined), 'two absent ids are not the same id')
   t.notOk(sameId({ value: 'a' }, undefined))
+})
+
+t.test('samePlainValue: deep equality of decoded values, absent and undefined keys alike', async t => {
+  const info = { hostname: 'h1', port: 5051, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 4 } }], attributes: [] }
+  t.ok(samePlainValue(info, structuredClone(info)))
+  t.ok(samePlainValue({ a: 1, b: undefined }, { a: 1 }), 'an undefined key is an absent key')
+  t.ok(samePlainValue({ a: 1 }, { a: 1, b: undefined }))
+  t.notOk(samePlainValue({ a: 1 }, { a: 1, b: 2 }), 'an extra key differs')
+  t.notOk(samePlainValue({ a: 1, b: 2 }, { a: 1 }))
+  t.notOk(samePlainValue(info, { ...info, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 8 } }] }), 'a nested value differs')
+  t.notOk(samePlainValue([1, 2], [1, 2, 3]))
+  t.notOk(samePlainValue([1], { 0: 1 }), 'an array is not an object')
+  t.notOk(samePlainValue({ 0: 1 }, [1]))
+  t.notOk(samePlainValue(null, {}))
+  t.notOk(samePlainValue('1', 1))
+  t.ok(samePlainValue(null, null))
 })
