@@ -159,6 +159,7 @@ export async function run(args: string[]): Promise<void> {
     const recovered = JSON.parse(recoveredLine) as { ms: number; agents: number; frameworks: number }
     const detected = Number(detectedLine.split(' ')[2])
     const reregistered = Number(reregisteredLine.split(' ')[2])
+    const reregisterMessages = Number(reregisteredLine.split(' ')[4])
     const results = {
       // Done when every agent is back with the new leader and offers flow again: the later of the two.
       failover_ms: Math.max(firstOfferAfter, reregistered) - killedAt,
@@ -169,6 +170,7 @@ export async function run(args: string[]): Promise<void> {
       recovered_frameworks: recovered.frameworks,
       reregister_ms: reregistered - detected,
       tasks_lost: tasksLost,
+      reregister_messages: reregisterMessages,
       leader_changes_before_kill: changesBefore,
     }
     table([
@@ -176,6 +178,7 @@ export async function run(args: string[]): Promise<void> {
       ['elected -> agents told (detector poll)', results.elect_ms],
       [`registry recovery (fence + load ${recovered.agents} agents, ${recovered.frameworks} frameworks)`, results.recover_ms],
       ['agents told -> all re-registered', results.reregister_ms],
+      ['  ReregisterAgent messages sent (retries included)', results.reregister_messages],
       ['leader killed -> all agents back and offers flowing', results.failover_ms],
       ['  target', '< 5000 ms at 10,000 agents'],
       ['tasks lost', results.tasks_lost],

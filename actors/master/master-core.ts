@@ -374,7 +374,8 @@ export class MasterCore {
     if (awaited && this.recovery.waiting.size === 0 && this.recoveredAt !== undefined) {
       this.port.log.info({ agents: this.recoveredAgents, ms: this.port.now() - this.recoveredAt }, `all ${this.recoveredAgents} agents of the registry are back, ${this.port.now() - this.recoveredAt} ms after recovery`)
     }
-    this.sendAgentReregistered(from, record, body)
+    // Every task the new record holds came from this report: nothing to reconcile.
+    this.sendAgentReregistered(from, record, undefined)
     for (const k of killOnReturn) this.port.send(from, 'KillTask', { framework_id: { value: k.frameworkId }, task_id: { value: k.taskId } })
   }
 
@@ -1511,18 +1512,21 @@ export class MasterCore {
     })
   }
 
-  private sendAgentReregistered(pid: Pid, agent: AgentRecord, body: ReregisterAgentBody): void {
+  /** `body`: the agent's report, to reconcile the tasks the master knows against (none: nothing to reconcile). */
+  private sendAgentReregistered(pid: Pid, agent: AgentRecord, body: ReregisterAgentBody | undefined): void {
     // Tell the agent which tasks the master believes it runs: it answers for the missing ones.
-    const reported = new Set((body.tasks ?? []).map(t => taskKey(t.framework_id.value, t.task_id.value)))
     const byFramework = new Map<string, TaskStatus[]>()
-    for (const key of agent.tasks) {
-      if (reported.has(key)) continue
-      const frameworkId = key.slice(0, key.indexOf('/'))
-      const task = this.frameworks.get(frameworkId)?.tasks.get(key.slice(frameworkId.length + 1))
-      if (!task || isTerminalState(task.state)) continue
-      let list = byFramework.get(frameworkId)
-      if (!list) byFramework.set(frameworkId, (list = []))
-      list.push({ task_id: task.info.task_id, state: task.state, agent_id: { value: agent.id } })
+    const reported = body && new Set((body.tasks ?? []).map(t => taskKey(t.framework_id.value, t.task_id.value)))
+    if (reported) {
+      for (const key of agent.tasks) {
+        if (reported.has(key)) continue
+        const frameworkId = key.slice(0, key.indexOf('/'))
+        const task = this.frameworks.get(frameworkId)?.tasks.get(key.slice(frameworkId.length + 1))
+        if (!task || isTerminalState(task.state)) continue
+        let list = byFramework.get(frameworkId)
+        if (!list) byFramework.set(frameworkId, (list = []))
+        list.push({ task_id: task.info.task_id, state: task.state, agent_id: { value: agent.id } })
+      }
     }
     this.port.send(pid, 'AgentReregistered', {
       agent_id: { value: agent.id },

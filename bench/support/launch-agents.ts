@@ -50,9 +50,12 @@ detection.detector.onChange(pid => {
   for (const a of agents) a.send({ type: 'NewMasterDetected', masterPid: pid })
   if (!ready) return
   process.stdout.write(`event detected ${Date.now()} ${pid}\n`)
+  // How many ReregisterAgent it took (retries on the backoff come on top of one per agent).
+  const sends = rt.metrics.counter('runtime/messages_sent/ReregisterAgent')
+  const sentBefore = sends.value
   onRegisteredChange = () => {
     if (registered.size < count) return
-    process.stdout.write(`event reregistered ${Date.now()} ${pid}\n`)
+    process.stdout.write(`event reregistered ${Date.now()} ${pid} ${sends.value - sentBefore}\n`)
     onRegisteredChange = undefined
   }
 })
