@@ -1,5 +1,6 @@
 import t from 'tap'
 import { EnvelopeCodec, DecodeError, type Envelope } from '../../runtime/index.js'
+import { Packr } from 'msgpackr'
 
 const samples: Envelope[] = [
   { type: 'Ping', from: 'a@n1', to: 'b@n2', body: { n: 1 } },
@@ -24,10 +25,30 @@ t.test('the default layout is binary: a hand-written header, msgpack only for th
   const codec = new EnvelopeCodec()
   t.equal(codec.layout, 'binary')
   const bytes = codec.encode(samples[0]!)
-  t.equal(bytes[0], 0xe0, 'mark, no id, no replyTo')
+  t.equal(bytes[0], 0xe0, 'mark, no id, no replyTo, a maps body')
   t.same(Array.from(bytes.subarray(1, 6)), [4, ...Buffer.from('Ping')], 'type, length-prefixed')
   t.equal(codec.encode(samples[1]!)[0], 0xe3, 'id and replyTo flags')
   t.equal(codec.encode(samples[2]!)[0], 0xe1, 'id flag only')
+  t.equal(codec.encode(samples[3]!)[0], 0xe4, 'a list of objects: a records body')
+})
+
+t.test('binary: bodies with lists of objects are records, defined in each message; bodies written as maps still decode', async t => {
+  const enc = new EnvelopeCodec()
+  const task = (i: number) => ({ task_id: { value: `t${i}` }, state: 'TASK_RUNNING', resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }], n: 64 + i })
+  const big = { tasks: Array.from({ length: 50 }, (_, i) => task(i)) }
+  const small = { n: 100, s: 'x' }
+  const messages = [big, small, { other: [100, 64, 127] }, big].map((body, i) => enc.encode({ type: 'T', from: 'a@n1', to: `b@n${i}`, body }))
+  const asMaps = new EnvelopeCodec('map')
+  // A fresh decoder per message (a peer that never saw the sender's earlier messages), and one
+  // decoder for all, in another order: each message stands alone.
+  for (const [i, bytes] of messages.entries()) t.same(new EnvelopeCodec().decode(bytes).body, [big, small, { other: [100, 64, 127] }, big][i], `message ${i} alone`)
+  const shared = new EnvelopeCodec()
+  for (const i of [3, 2, 1, 0]) t.same(shared.decode(messages[i]!).body, [big, small, { other: [100, 64, 127] }, big][i], `message ${i} after others`)
+  t.ok(messages[0]!.length < new Uint8Array(asMaps.encode({ type: 'T', from: 'a@n1', to: 'b@n0', body: big })).length * 0.7, 'records are smaller than maps for repeated shapes')
+  // A maps body behind a binary header (flag 4 clear), integers 64-127 included: read as maps.
+  const header = [0xe0, 1, 0x54, 4, ...Buffer.from('a@n1'), 4, ...Buffer.from('b@n1')]
+  const framed = new Uint8Array([...header, ...new Packr({ useRecords: false }).pack({ n: 100, list: [64, 65, 127] })])
+  t.same(shared.decode(framed).body, { n: 100, list: [64, 65, 127] })
 })
 
 t.test('binary: the header caches never return a stale string', async t => {
@@ -121,7 +142,7 @@ for (const layout of ['binary', 'array'] as const) {
     for (let i = 0; i < 2000; i++) {
       const bytes = new Uint8Array(1 + (i % 40))
       for (let j = 0; j < bytes.length; j++) bytes[j] = (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff
-      if (layout === 'binary' && i % 2 === 0) bytes[0] = 0xe0 | (i & 3)
+      if (layout === 'binary' && i % 2 === 0) bytes[0] = 0xe0 | (i & 7)
       try {
         codec.decode(bytes)
         codec.decodeRange(bytes, 0, bytes.length >> 1)
