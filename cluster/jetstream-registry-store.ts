@@ -8,12 +8,19 @@ import { Bucket, Kvm } from '@nats-io/kv'
 import { JetStreamApiCodes, JetStreamApiError, PubHeaders, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
 import { headers, type NatsConnection } from '@nats-io/transport-node'
 import { FENCE_KEY, RegistryError, RegistryFencedError, type RegistryEntry, type RegistryFence, type RegistryStore, type RegistryWrite } from '../actors/master/index.js'
+import { RegistryFollower } from './registry-follower.js'
 
 export interface JetStreamRegistryOptions {
   /** Bucket per cluster prefix: see registryBucket(). */
   bucket: string
   /** 3 with a 3-server NATS cluster (--registry_replicas). */
   replicas?: number
+  /**
+   * Hot standby: follow the bucket from open on a connection of its own to these servers, so
+   * load() after fence() is a short catch-up instead of a full read (10,000 agents: 1.5 s). Its
+   * own connection: the follower's flood of entries must not queue ahead of the leader's writes.
+   */
+  follow?: { servers: string[] }
 }
 
 /** @nats-io/kv's kvOperationHdr, which its package does not export: how a KV delete is marked. */
@@ -28,6 +35,9 @@ const WINDOW = 128
  * resynchronisation anyway, so giving up only fails this batch's waiters.
  */
 const RESYNCS_PER_BATCH = 5
+
+/** How long load() waits for the follower to catch up before it reads the whole bucket instead. */
+const CATCH_UP_MS = 10_000
 
 export function registryBucket(prefix: string): string {
   return `${prefix.replace(/\./g, '_')}-registry`
@@ -70,12 +80,16 @@ export class JetStreamRegistryStore implements RegistryStore {
     private readonly kv: Bucket,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly follower: RegistryFollower | undefined,
   ) {}
 
   static async open(nc: NatsConnection, o: JetStreamRegistryOptions): Promise<JetStreamRegistryStore> {
     const kv = await new Kvm(nc).create(o.bucket, { history: 1, replicas: o.replicas ?? 1 })
     if (!(kv instanceof Bucket)) throw new RegistryError(`registry bucket ${o.bucket}: @nats-io/kv returned no Bucket (its subjects are needed to publish fenced writes)`)
-    return new JetStreamRegistryStore(kv, jetstream(nc), await jetstreamManager(nc))
+    const follower = o.follow ? await RegistryFollower.start(o.follow.servers, o.bucket) : undefined
+    // The follower lives as long as the store's connection: a caller closes one connection, as before.
+    if (follower) void nc.closed().then(() => follower.stop())
+    return new JetStreamRegistryStore(kv, jetstream(nc), await jetstreamManager(nc), follower)
   }
 
   private subject(key: string): string {
@@ -113,6 +127,17 @@ export class JetStreamRegistryStore implements RegistryStore {
   }
 
   async load(): Promise<RegistryEntry[]> {
+    if (this.follower) {
+      // Everything the stream held when load() was called (the caller's fence included) must be
+      // in what it returns: catch up to the stream's last sequence, read from the stream leader.
+      const info = await this.jsm.streams.info(this.kv.stream)
+      const entries = await this.follower.entriesAt(info.state.last_seq, CATCH_UP_MS)
+      if (entries) return entries.filter(e => e.key !== FENCE_KEY)
+    }
+    return this.readAll()
+  }
+
+  private async readAll(): Promise<RegistryEntry[]> {
     const status = await this.kv.status()
     if (status.values === 0) return []
     // One watcher delivers the last value of every key in a single ordered stream: 10,000
