@@ -17,6 +17,9 @@
 // fails with RegistryFencedError and steps down. One of its own writes failing (a timeout, a
 // server dying mid-batch) breaks its chain too: then the store looks at the stream's last
 // message and the fence key, and carries on if the fence is still this term's.
+// On an R3 stream the server checks these headers when each replica applies the write, in raft
+// order, so every replica agrees on what was refused; the reads that decide whether the fence
+// is still this term's go to the stream leader, never to a possibly lagging replica.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { AgentInfo, FrameworkInfo } from '../protocol/index.js'
