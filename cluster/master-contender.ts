@@ -71,7 +71,7 @@ export class MasterContender {
         // Its own connection: the server ingests one connection's publishes in order, so a lease
         // refresh queued behind a batch of 10,000 registry puts could arrive after the lease expired.
         registryConnection = await connect({ servers: o.servers, name: `mesos-ts master ${node} registry` })
-        registry = await JetStreamRegistryStore.open(registryConnection, { bucket: registryBucket(o.prefix), replicas: o.replicas })
+        registry = await JetStreamRegistryStore.open(registryConnection, { bucket: registryBucket(o.prefix), replicas: o.replicas, follow: { servers: o.servers } })
       } catch (err) {
         await registryConnection?.close()
         await runtime.close()

@@ -6,15 +6,20 @@
 //
 // Fencing. KV has no multi-key transaction, so every term of leadership takes a fence key in
 // the registry itself: a new leader, once elected on the lease (revision = epoch), writes the
-// `fence` key with compare-and-set on the revision it read, and every later write batch starts
-// with a compare-and-set of that key on the revision its own last fence write returned. A
-// deposed leader that wakes up (a long GC pause, a partition) finds the fence moved by its
-// successor: its next batch fails with RegistryFencedError before it writes anything, and it
-// steps down. The window that remains: a batch whose fence CAS succeeded and whose entry writes
-// are delayed past a successor's takeover (e.g. the process pauses between the two) can still
-// land after the successor loaded the registry. Closing it needs the server to check the fence
-// on every write (NATS 2.11's Nats-Expected-Last-Subject-Sequence-Subject header); Debian's
-// nats-server 2.9 has no such check.
+// `fence` key with compare-and-set on the revision it read. From then on every write of the term
+// (put or delete) is conditional on the registry's whole history: the JetStream store makes each
+// one expect the stream's last message to be the term's own previous write (headers
+// Nats-Expected-Last-Sequence and Nats-Expected-Last-Msg-Id, in JetStream since 2.2), the first
+// one the term's fence write. Only the leader writes the registry, so its chain is unbroken
+// while it leads; a successor's fence write breaks it, and every write the deposed leader makes
+// after that, including puts already in flight, is refused by the server entry by entry (there
+// is no window left between a check and a write: the check is part of each write). It then
+// fails with RegistryFencedError and steps down. One of its own writes failing (a timeout, a
+// server dying mid-batch) breaks its chain too: then the store looks at the stream's last
+// message and the fence key, and carries on if the fence is still this term's.
+// On an R3 stream the server checks these headers when each replica applies the write, in raft
+// order, so every replica agrees on what was refused; the reads that decide whether the fence
+// is still this term's go to the stream leader, never to a possibly lagging replica.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { AgentInfo, FrameworkInfo } from '../protocol/index.js'
@@ -30,7 +35,7 @@ export interface RegistryEntry {
   readonly value: Uint8Array
 }
 
-/** A term's hold on the registry: what `fence` returned; the store updates `revision` as it writes. */
+/** A term's hold on the registry: what `fence` returned; `revision` moves on as the term writes. */
 export interface RegistryFence {
   readonly epoch: number
   revision: number

@@ -4,7 +4,7 @@
 //
 // Batching is group commit: writes requested while a batch is in flight wait and go out together
 // as the next batch, and writes of one tick always share a batch. 10,000 agents registering at
-// once cost a handful of batches (each one fence CAS plus pipelined puts), not 10,000 sequential
+// once cost a handful of batches (each one run of pipelined conditional writes), not 10,000 sequential
 // round trips. A key written twice before its batch leaves is written once, with the later value.
 import type { ActorPort } from '../../runtime/index.js'
 import { RegistryFencedError, type AgentEntry, type RegistryFence, type RegistryStore, type RegistryWrite } from './registry-store.js'
