@@ -15,6 +15,8 @@ export interface AgentMachineInput {
   port: ActorPort
   /** The leading master's pid (`master@m1`); NewMasterDetected changes it. */
   masterPid: Pid
+  /** The lease epoch of the term `masterPid` serves, if the detector knows it (see NewMasterDetected). */
+  masterEpoch?: number
   info: { hostname: string; port?: number; resources: Resource[]; attributes?: Attribute[]; domain?: DomainInfo }
   /** This host's IP, sent with (re)registration for the master's Offer.url.address.ip. */
   ip?: string
@@ -44,6 +46,12 @@ export interface AgentMachineInput {
 export interface NewMasterDetectedEvent {
   type: 'NewMasterDetected'
   masterPid: Pid
+  /**
+   * The leader lease's epoch of the detected term. A re-elected master keeps its pid; with the
+   * epoch on its ReregisterAgent, the agent's messages to an earlier term cannot be taken for
+   * messages to this one.
+   */
+  masterEpoch?: number
 }
 
 type MessageEvents =
@@ -93,6 +101,7 @@ function makeContext(input: AgentMachineInput): AgentContext {
   const core = new AgentCore({
     port: input.port,
     masterPid: input.masterPid,
+    masterEpoch: input.masterEpoch,
     info,
     workDir: input.workDir,
     executor: input.executor,
@@ -148,7 +157,7 @@ export const agentMachine = setup({
       }
       const ip = context.ip === undefined ? {} : { ip: context.ip }
       if (core.agentId === undefined) port.send(core.masterPid, 'RegisterAgent', { ...core.registerMessage(), ...ip })
-      else port.send(core.masterPid, 'ReregisterAgent', { ...core.reregisterMessage(), ...ip })
+      else port.send(core.masterPid, 'ReregisterAgent', { ...core.reregisterMessage(), ...ip, ...(core.masterEpoch === undefined ? {} : { master_epoch: core.masterEpoch }) })
       port.metrics.counter('slave/registration_attempts').inc()
     },
     setPingTimeout: assign({
@@ -198,6 +207,7 @@ export const agentMachine = setup({
       if (reg.linked) port.unlink(core.masterPid)
       reg.linked = false
       core.masterPid = e.masterPid
+      core.masterEpoch = e.masterEpoch
       port.log.info(`new master detected: ${e.masterPid}`)
     },
     shutdownAgent: ({ context, event }) => {

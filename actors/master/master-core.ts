@@ -252,6 +252,13 @@ export class MasterCore {
       this.port.send(from, 'ShutdownAgent', { message: 'Agent has been marked gone' })
       return
     }
+    if (body.master_epoch !== undefined && this.options.epoch !== undefined && body.master_epoch !== this.options.epoch) {
+      // Sent to an earlier term of this pid and held back by the bus (a restarted Mesos master
+      // never sees its predecessor's messages): its task list may predate updates another master
+      // handled since. The agent sends a fresh one to this term.
+      this.port.log.warn({ agent: id, pid: from, epoch: body.master_epoch }, `ignoring ReregisterAgent of agent ${id} from ${from}: addressed to the master of epoch ${body.master_epoch}, this is epoch ${this.options.epoch}`)
+      return
+    }
     const bootId = body.boot_id
     if ((bootId !== undefined && this.boots.isStale(bootId, from)) || this.boots.wasReplaced(id)) {
       // Held back by the network from a process that has since been replaced at this address.

@@ -21,10 +21,10 @@ export interface KnownFailure {
   readonly consequences?: readonly InvariantName[]
 }
 
-// K2 and K5-K10 were fixed (agent boot ids, staging reconciliation, the offer timeout, the
-// registered-state guard, readmitted tasks). K11-K13 came with the registry (master-crash as a
-// default fault), agent checkpointing and two masters in the simulation; none is diagnosed to the
-// line yet (two other bugs they found were fixed: see git log of actors/agent and leader-election.ts).
+// K2, K5-K10 and K13 were fixed (agent boot ids, staging reconciliation, the offer timeout, the
+// registered-state guard, readmitted tasks, the master epoch on ReregisterAgent). K11 and K12 came
+// with the registry (master-crash as a default fault), agent checkpointing and two masters in the
+// simulation (two other bugs they found were fixed: see git log of actors/agent and leader-election.ts).
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
     id: 'K11',
@@ -53,20 +53,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     // 1..200 hits it at the current defaults; the bug is presumably still there.
     reproduce: 'at commit 4fe9340 (one master, no election): --seed 102 --steps 100 --agents 3 --frameworks 2',
     consequences: ['resources-released', 'master-accounting', 'allocator-agrees', 'offers-within-capacity'],
-  },
-  {
-    id: 'K13',
-    invariant: 'terminal-is-final',
-    pattern: /went from TASK_(FINISHED|FAILED|KILLED) \(-\) back to TASK_RUNNING \(SOURCE_MASTER, REASON_RECONCILIATION\)/,
-    diagnosis:
-      'Two masters; fw2-11 finished and was acknowledged through m2 at 22.8 s; m1 leads again from 25.7 s (its second term) and ' +
-      'answers reconciliation at 48.6 s with TASK_RUNNING, so its task record came from a ReregisterAgent listing the task as ' +
-      'running. Unconfirmed suspect: a ReregisterAgent a3 sent to m1 in its FIRST term, held back by the 8 s delay fault, is ' +
-      'delivered to the same pid master@m1 in its second term (a restarted Mesos master has a new connection, so it never ' +
-      "sees the old one's messages), and MasterCore.readmitAgent/reregisterAgent take its stale task list. A fix could stamp " +
-      'the term (lease epoch) on AgentReregistered/ReregisterAgent or give each term its own pid.',
-    reproduce: '--seed 174 --steps 100 --agents 3 --frameworks 2',
-    consequences: ['tasks-accounted', 'resources-released'],
   },
 ]
 
