@@ -742,7 +742,7 @@ export class MasterCore {
     }
     const launched: TaskInfo = { ...task, resources: toJson(valid.resources) }
     this.addTask(framework, launched, valid.consumed, agent.id, 'TASK_STAGING', role)
-    this.port.send(agent.pid, 'RunTask', { framework: framework.info, framework_id: { value: framework.id }, task: launched, pid: framework.pid })
+    this.port.send(agent.pid, 'RunTask', { framework: framework.info, framework_id: { value: framework.id }, task: launched, pid: framework.pid, ...this.epochStamp() })
     return remaining.subtract(valid.consumed)
   }
 
@@ -794,8 +794,14 @@ export class MasterCore {
       framework_id: { value: framework.id },
       executor: group.executor,
       task_group: { tasks: launched.map(l => l.task) },
+      ...this.epochStamp(),
     })
     return left
+  }
+
+  /** This term's epoch on a launch: an agent that follows another term drops it (RunTask's `master_epoch`). */
+  private epochStamp(): { master_epoch?: number } {
+    return this.options.epoch === undefined ? {} : { master_epoch: this.options.epoch }
   }
 
   private executorRunning(framework: FrameworkRecord, agent: AgentRecord, executorId: string): boolean {

@@ -3,7 +3,7 @@
 // (cluster/sim K13, seed 174: a finished task answered TASK_RUNNING to reconciliation). A master
 // elected through the lease drops a ReregisterAgent stamped with another term's epoch.
 import t from 'tap'
-import { MasterWorld, resourcesJson } from './support/harness.js'
+import { MasterWorld, commandTask, resourcesJson } from './support/harness.js'
 
 const AGENT = { hostname: 'a1', port: 5051, resources: resourcesJson('cpus:4;mem:4096'), id: { value: 'S0' } }
 
@@ -45,4 +45,15 @@ t.test('an unstamped ReregisterAgent (a detector that tells no epoch) is taken a
   w.settle()
   t.equal(agent.got('AgentReregistered').length, 1)
   t.equal(w.core.frameworks.get(f.id())!.tasks.get('t1')?.state, 'TASK_RUNNING', 'its task is re-added')
+})
+
+t.test('a master elected through the lease stamps its epoch on the tasks it launches', async t => {
+  const w = new MasterWorld({ epoch: 3 })
+  const agent = w.registerAgent('agent', 'a1', 'cpus:4;mem:4096')
+  const f = w.subscribe('sched', 'f1')
+  w.settle(1100)
+  const offer = f.last('Offers')!.body.offers[0]
+  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agent.id, 'cpus:1;mem:128')] } }] })
+  w.settle()
+  t.equal(agent.last('RunTask')?.body.master_epoch, 3)
 })
