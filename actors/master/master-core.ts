@@ -287,6 +287,7 @@ export class MasterCore {
       this.allocator.activateAgent(id)
       this.port.metrics.counter('master/slave_reregistrations').inc()
       this.port.log.info({ agent: id, pid: from }, `agent ${id} reregistered from ${from}`)
+      this.readdReportedTasks(known, body)
       this.sendAgentReregistered(from, known, body)
       return
     }
@@ -488,6 +489,22 @@ export class MasterCore {
     if (past.state === 'TASK_LOST' && !framework.partitionAware) {
       // As for a returning agent's tasks: a non-partition-aware framework was told TASK_LOST.
       this.port.send(agent.pid, 'KillTask', { framework_id: { value: framework.id }, task_id: { value: taskId } })
+    }
+  }
+
+  /**
+   * Mesos's reconcileKnownSlave assumes a known agent cannot run tasks the master does not know.
+   * On this bus it can (sim K12): the agent was removed (its tasks told LOST) and readmitted from a
+   * ReregisterAgent sent before a RunTask, held back meanwhile, reached it; its next reregistration
+   * lists the task. Until its first update arrives the master would offer the task's resources, so
+   * each live task it reports is re-added here as readdReportedTask does for an update.
+   */
+  private readdReportedTasks(agent: AgentRecord, body: ReregisterAgentBody): void {
+    for (const task of body.tasks ?? []) {
+      if (isTerminalState(task.state)) continue
+      const framework = this.frameworks.get(task.framework_id.value)
+      if (!framework || framework.tasks.has(task.task_id.value)) continue
+      this.readdReportedTask(framework, agent, { task_id: task.task_id, state: task.state, agent_id: { value: agent.id }, source: 'SOURCE_AGENT' }, undefined)
     }
   }
 

@@ -21,10 +21,10 @@ export interface KnownFailure {
   readonly consequences?: readonly InvariantName[]
 }
 
-// K2, K5-K10 and K13 were fixed (agent boot ids, staging reconciliation, the offer timeout, the
-// registered-state guard, readmitted tasks, the master epoch on ReregisterAgent). K11 and K12 came
-// with the registry (master-crash as a default fault), agent checkpointing and two masters in the
-// simulation (two other bugs they found were fixed: see git log of actors/agent and leader-election.ts).
+// K2, K5-K10, K12 and K13 were fixed (agent boot ids, staging reconciliation, the offer timeout,
+// the registered-state guard, readmitted tasks, the master epoch on RunTask and ReregisterAgent,
+// tasks a known agent reregisters with). K11 came with the registry (master-crash as a default
+// fault), agent checkpointing and two masters in the simulation (two other bugs they found were fixed: see git log of actors/agent and leader-election.ts).
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
     id: 'K11',
@@ -39,20 +39,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
       'a RunTask); not confirmed.',
     reproduce: 'at commit 4fe9340 (one master, no election): --seed 179 --steps 100 --agents 5 --frameworks 3; no seed of 1..300 hits it at the current defaults',
     consequences: ['tasks-accounted'],
-  },
-  {
-    id: 'K12',
-    invariant: 'agent-capacity',
-    pattern: /runs .* and the master offers .* of it: more than its total/,
-    diagnosis:
-      'After a master restart that recovered the registry, an agent (a1) runs a task the new master does not count in its used ' +
-      "resources, so the master offers that part again. Seen 12 steps after the restart, during a partition of another agent's " +
-      'reregistration; the agent is not the one partitioned. Suspect MasterCore.reregisterAgent / the recovery of a waiting agent ' +
-      'whose ReregisterAgent raced a RunTask of the new term (not confirmed).',
-    // The runs changed with leader election (every master now goes through the lease): no seed of
-    // 1..200 hits it at the current defaults; the bug is presumably still there.
-    reproduce: 'at commit 4fe9340 (one master, no election): --seed 102 --steps 100 --agents 3 --frameworks 2',
-    consequences: ['resources-released', 'master-accounting', 'allocator-agrees', 'offers-within-capacity'],
   },
 ]
 
