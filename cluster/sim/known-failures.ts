@@ -34,10 +34,16 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     pattern: /went from TASK_GONE \(REASON_RECONCILIATION\) back to TASK_RUNNING/,
     diagnosis:
       'Shortly after a master failover a framework reconciles; the new master answers TASK_GONE "unknown to the agent" ' +
-      '(MasterCore.reconcileTask: the agent is known, the task is not), then the agent delivers a RUNNING of that task. ' +
-      'Suspect a task the agent had not reported in its ReregisterAgent (launched meanwhile, or a reregistration that crossed ' +
-      'a RunTask); not confirmed.',
-    reproduce: 'at commit 4fe9340 (one master, no election): --seed 179 --steps 100 --agents 5 --frameworks 3; no seed of 1..300 hits it at the current defaults',
+      '(MasterCore.reconcileOne: the agent is known, the task is not), then the agent delivers a RUNNING of that task. ' +
+      'Not reproduced since K12/K13 were fixed. Those fixes remove two ways a task runs on an agent unknown to its master ' +
+      '(a RunTask of an earlier term, dropped now by its master_epoch; a task a known agent reregisters with, re-added now). ' +
+      'One way left, if K11 is still there: the agent was removed (a partition-aware framework told UNREACHABLE), readmitted ' +
+      'from a ReregisterAgent sent before a held-back RunTask of the same term reached it; reconcileOne answers GONE (the task is ' +
+      'only in completedTasks); then the RunTask arrives, and statusUpdate -> readdReportedTask re-adds it as RUNNING.',
+    reproduce:
+      'none at the current commit: no hit in seeds 1..600 --agents 3 --frameworks 2, 1..600 --agents 5 --frameworks 3, 1..300 ' +
+      '--agents 4 --frameworks 3, nor with --masters 1 (1..400 --agents 5 --frameworks 3, 1..300 --agents 3 --frameworks 2); ' +
+      'at commit 4fe9340 (one master, no election): --seed 179 --steps 100 --agents 5 --frameworks 3',
     consequences: ['tasks-accounted'],
   },
 ]
