@@ -67,6 +67,8 @@ export interface FrameworkRecord {
 export interface AgentCoreOptions {
   port: ActorPort
   masterPid: Pid
+  /** The lease epoch of the master term `masterPid` serves, if the detector told it. */
+  masterEpoch?: number
   info: AgentInfo
   workDir: string
   executor: ExecutorKind
@@ -148,6 +150,8 @@ function commandExecutorName(task: TaskInfo): string {
 export class AgentCore {
   readonly port: ActorPort
   masterPid: Pid
+  /** Stamped on ReregisterAgent (see its `master_epoch`); NewMasterDetected changes it with masterPid. */
+  masterEpoch: number | undefined
   readonly info: AgentInfo
   readonly sum: StatusUpdateManager
   readonly frameworks = new Map<string, FrameworkRecord>()
@@ -169,6 +173,7 @@ export class AgentCore {
     this.options = options
     this.port = options.port
     this.masterPid = options.masterPid
+    this.masterEpoch = options.masterEpoch
     this.info = options.info
     this.bootId = newBootId(options.random)
     this.sum = new StatusUpdateManager({

@@ -15,6 +15,8 @@ export interface AgentMachineInput {
   port: ActorPort
   /** The leading master's pid (`master@m1`); NewMasterDetected changes it. */
   masterPid: Pid
+  /** The lease epoch of the term `masterPid` serves, if the detector knows it (see NewMasterDetected). */
+  masterEpoch?: number
   info: { hostname: string; port?: number; resources: Resource[]; attributes?: Attribute[]; domain?: DomainInfo }
   /** This host's IP, sent with (re)registration for the master's Offer.url.address.ip. */
   ip?: string
@@ -44,6 +46,12 @@ export interface AgentMachineInput {
 export interface NewMasterDetectedEvent {
   type: 'NewMasterDetected'
   masterPid: Pid
+  /**
+   * The leader lease's epoch of the detected term. A re-elected master keeps its pid; with the
+   * epoch on its ReregisterAgent, the agent's messages to an earlier term cannot be taken for
+   * messages to this one.
+   */
+  masterEpoch?: number
 }
 
 type MessageEvents =
@@ -93,6 +101,7 @@ function makeContext(input: AgentMachineInput): AgentContext {
   const core = new AgentCore({
     port: input.port,
     masterPid: input.masterPid,
+    masterEpoch: input.masterEpoch,
     info,
     workDir: input.workDir,
     executor: input.executor,
@@ -129,6 +138,17 @@ export const agentMachine = setup({
     masterExited: ({ context, event }) => event.type === 'exited' && event.pid === context.core.masterPid,
     masterSaysDisconnected: ({ context, event }) => event.type === 'Ping' && event.from === context.core.masterPid && !event.body.connected,
     idle: ({ context }) => context.core.idle,
+    /**
+     * A launch stamped by another term of the master's pid than the one this agent follows: sent
+     * by an earlier term and held back by the bus (sim K12). The term that would account for the
+     * task is gone and the current one never heard of it, so running it would use resources the
+     * master offers again. A restarted Mesos master's old connection dies with it; here the epoch
+     * tells. Unstamped launches, or an agent told no epoch, are taken as before.
+     */
+    fromAnotherTerm: ({ context, event }) => {
+      const epoch = (event as Ev<'RunTask'> | Ev<'RunTaskGroup'>).body.master_epoch
+      return epoch !== undefined && context.core.masterEpoch !== undefined && epoch !== context.core.masterEpoch
+    },
     // An AgentRegistered for another id is a reply meant for someone else (e.g. a dead
     // predecessor on this pid): it must not make this agent 'registered' (sim K6).
     // A reply to an earlier process on this pid (another boot id) counts as someone else's too.
@@ -148,7 +168,7 @@ export const agentMachine = setup({
       }
       const ip = context.ip === undefined ? {} : { ip: context.ip }
       if (core.agentId === undefined) port.send(core.masterPid, 'RegisterAgent', { ...core.registerMessage(), ...ip })
-      else port.send(core.masterPid, 'ReregisterAgent', { ...core.reregisterMessage(), ...ip })
+      else port.send(core.masterPid, 'ReregisterAgent', { ...core.reregisterMessage(), ...ip, ...(core.masterEpoch === undefined ? {} : { master_epoch: core.masterEpoch }) })
       port.metrics.counter('slave/registration_attempts').inc()
     },
     setPingTimeout: assign({
@@ -164,6 +184,10 @@ export const agentMachine = setup({
       context.recovered = undefined
       context.core.recover(state)
       context.port.log.info(`recovered agent ${context.core.agentId}: ${context.core.frameworks.size} framework(s); reregistering`)
+    },
+    ignoreOtherTerm: ({ context, event }) => {
+      const e = event as Ev<'RunTask'> | Ev<'RunTaskGroup'>
+      context.port.log.warn(`ignoring ${e.type} from ${e.from}: launched by the master of epoch ${e.body.master_epoch}, this agent follows epoch ${context.core.masterEpoch}`)
     },
     ignoreOtherId: ({ context, event }) => {
       const e = event as Ev<'AgentRegistered'> | Ev<'AgentReregistered'>
@@ -198,6 +222,7 @@ export const agentMachine = setup({
       if (reg.linked) port.unlink(core.masterPid)
       reg.linked = false
       core.masterPid = e.masterPid
+      core.masterEpoch = e.masterEpoch
       port.log.info(`new master detected: ${e.masterPid}`)
     },
     shutdownAgent: ({ context, event }) => {
@@ -220,8 +245,14 @@ export const agentMachine = setup({
   on: {
     // Messages from the master, whatever the lifecycle state (Mesos handles them while
     // DISCONNECTED too). A message from anyone else claiming to be the master is ignored.
-    RunTask: { guard: 'fromMaster', actions: ({ context, event }) => context.core.onRunTask(event.body) },
-    RunTaskGroup: { guard: 'fromMaster', actions: ({ context, event }) => context.core.onRunTaskGroup(event.body) },
+    RunTask: [
+      { guard: and(['fromMaster', 'fromAnotherTerm']), actions: 'ignoreOtherTerm' },
+      { guard: 'fromMaster', actions: ({ context, event }) => context.core.onRunTask(event.body) },
+    ],
+    RunTaskGroup: [
+      { guard: and(['fromMaster', 'fromAnotherTerm']), actions: 'ignoreOtherTerm' },
+      { guard: 'fromMaster', actions: ({ context, event }) => context.core.onRunTaskGroup(event.body) },
+    ],
     KillTask: { guard: 'fromMaster', actions: ({ context, event }) => context.core.onKillTask(event.body) },
     ShutdownExecutor: { guard: 'fromMaster', actions: ({ context, event }) => context.core.onShutdownExecutor(event.body) },
     ShutdownFramework: { guard: 'fromMaster', actions: ({ context, event }) => context.core.onShutdownFramework(event.body.framework_id.value) },

@@ -264,6 +264,13 @@ export class MasterCore {
       this.port.send(from, 'ShutdownAgent', { message: 'Agent has been marked gone' })
       return
     }
+    if (body.master_epoch !== undefined && this.options.epoch !== undefined && body.master_epoch !== this.options.epoch) {
+      // Sent to an earlier term of this pid and held back by the bus (a restarted Mesos master
+      // never sees its predecessor's messages): its task list may predate updates another master
+      // handled since. The agent sends a fresh one to this term.
+      this.port.log.warn({ agent: id, pid: from, epoch: body.master_epoch }, `ignoring ReregisterAgent of agent ${id} from ${from}: addressed to the master of epoch ${body.master_epoch}, this is epoch ${this.options.epoch}`)
+      return
+    }
     const bootId = body.boot_id
     if ((bootId !== undefined && this.boots.isStale(bootId, from)) || this.boots.wasReplaced(id)) {
       // Held back by the network from a process that has since been replaced at this address.
@@ -294,6 +301,7 @@ export class MasterCore {
       this.port.metrics.counter('master/slave_reregistrations').inc()
       // A retry that crossed our answer (agents retry on a backoff) is answered again, quietly.
       this.port.log[retry ? 'debug' : 'info']({ agent: id, pid: from }, `agent ${id} reregistered from ${from}`)
+      this.readdReportedTasks(known, body)
       this.sendAgentReregistered(from, known, body)
       return
     }
@@ -511,6 +519,22 @@ export class MasterCore {
     if (past.state === 'TASK_LOST' && !framework.partitionAware) {
       // As for a returning agent's tasks: a non-partition-aware framework was told TASK_LOST.
       this.port.send(agent.pid, 'KillTask', { framework_id: { value: framework.id }, task_id: { value: taskId } })
+    }
+  }
+
+  /**
+   * Mesos's reconcileKnownSlave assumes a known agent cannot run tasks the master does not know.
+   * On this bus it can (sim K12): the agent was removed (its tasks told LOST) and readmitted from a
+   * ReregisterAgent sent before a RunTask, held back meanwhile, reached it; its next reregistration
+   * lists the task. Until its first update arrives the master would offer the task's resources, so
+   * each live task it reports is re-added here as readdReportedTask does for an update.
+   */
+  private readdReportedTasks(agent: AgentRecord, body: ReregisterAgentBody): void {
+    for (const task of body.tasks ?? []) {
+      if (isTerminalState(task.state)) continue
+      const framework = this.frameworks.get(task.framework_id.value)
+      if (!framework || framework.tasks.has(task.task_id.value)) continue
+      this.readdReportedTask(framework, agent, { task_id: task.task_id, state: task.state, agent_id: { value: agent.id }, source: 'SOURCE_AGENT' }, undefined)
     }
   }
 
@@ -765,7 +789,7 @@ export class MasterCore {
     }
     const launched: TaskInfo = { ...task, resources: toJson(valid.resources) }
     this.addTask(framework, launched, valid.consumed, agent.id, 'TASK_STAGING', role)
-    this.port.send(agent.pid, 'RunTask', { framework: framework.info, framework_id: { value: framework.id }, task: launched, pid: framework.pid })
+    this.port.send(agent.pid, 'RunTask', { framework: framework.info, framework_id: { value: framework.id }, task: launched, pid: framework.pid, ...this.epochStamp() })
     return remaining.subtract(valid.consumed)
   }
 
@@ -817,8 +841,14 @@ export class MasterCore {
       framework_id: { value: framework.id },
       executor: group.executor,
       task_group: { tasks: launched.map(l => l.task) },
+      ...this.epochStamp(),
     })
     return left
+  }
+
+  /** This term's epoch on a launch: an agent that follows another term drops it (RunTask's `master_epoch`). */
+  private epochStamp(): { master_epoch?: number } {
+    return this.options.epoch === undefined ? {} : { master_epoch: this.options.epoch }
   }
 
   private executorRunning(framework: FrameworkRecord, agent: AgentRecord, executorId: string): boolean {

@@ -35,6 +35,11 @@ export interface MasterOptions {
   taskStagingTimeoutMs: number
   /** Seeds the allocator's agent shuffle (reproducible tests). */
   seed: number
+  /**
+   * The leader lease's epoch of this term (undefined: not elected through a lease). A
+   * ReregisterAgent stamped with another epoch was addressed to another term of this pid.
+   */
+  epoch?: number
   /** Prefix of every id this master hands out (Mesos uses the master's UUID). */
   idPrefix: string
   /** Shown to frameworks in MasterInfo. */

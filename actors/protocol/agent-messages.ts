@@ -48,6 +48,13 @@ const ReregisterAgent = Type.Object({
   agent: AgentInfo,
   version: Type.String(),
   boot_id: Type.Optional(BootId),
+  /**
+   * The leader lease's epoch of the master term this is addressed to, as the agent's detector
+   * reported it (absent: the detector told none). Every term of one master process has the same
+   * pid, and the bus may still hold a ReregisterAgent sent to an earlier term; a master serving
+   * another epoch drops it, as a restarted Mesos master never sees its predecessor's messages.
+   */
+  master_epoch: Type.Optional(Type.Integer({ minimum: 0 })),
   /** As in RegisterAgent. */
   ip: Type.Optional(Type.String()),
   checkpointed_resources: Type.Optional(Type.Array(Resource)),

@@ -14,7 +14,9 @@ import { ExecutorInfo, KillPolicy, StatusUpdate, TaskGroupInfo, TaskInfo } from 
  * (it equals `framework.id`) but required here so handlers need not assert `framework.id`.
  * `pid` is the scheduler's pid when it talks over the bus (absent for v1 HTTP schedulers).
  * `launch_executor` tells the agent whether it may start the task's executor (false when the
- * master believes it is already running).
+ * master believes it is already running). `master_epoch`: the leader lease's epoch of the master
+ * term that launched it (absent: not elected through a lease); an agent that detected another
+ * term of that pid drops it, since the term that would account for the task is gone.
  */
 const RunTask = Type.Object({
   framework: FrameworkInfo,
@@ -22,16 +24,18 @@ const RunTask = Type.Object({
   task: TaskInfo,
   pid: Type.Optional(Type.String()),
   launch_executor: Type.Optional(Type.Boolean()),
+  master_epoch: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 export type RunTaskBody = Static<typeof RunTask>
 
-/** Launch a task group in `executor` (LAUNCH_GROUP); `framework_id` as in RunTask. */
+/** Launch a task group in `executor` (LAUNCH_GROUP); `framework_id` and `master_epoch` as in RunTask. */
 const RunTaskGroup = Type.Object({
   framework: FrameworkInfo,
   framework_id: FrameworkID,
   executor: ExecutorInfo,
   task_group: TaskGroupInfo,
   launch_executor: Type.Optional(Type.Boolean()),
+  master_epoch: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 export type RunTaskGroupBody = Static<typeof RunTaskGroup>
 

@@ -21,10 +21,10 @@ export interface KnownFailure {
   readonly consequences?: readonly InvariantName[]
 }
 
-// K2 and K5-K10 were fixed (agent boot ids, staging reconciliation, the offer timeout, the
-// registered-state guard, readmitted tasks). K11-K13 came with the registry (master-crash as a
-// default fault), agent checkpointing and two masters in the simulation; none is diagnosed to the
-// line yet (two other bugs they found were fixed: see git log of actors/agent and leader-election.ts).
+// K2, K5-K10, K12 and K13 were fixed (agent boot ids, staging reconciliation, the offer timeout,
+// the registered-state guard, readmitted tasks, the master epoch on RunTask and ReregisterAgent,
+// tasks a known agent reregisters with). K11 came with the registry (master-crash as a default
+// fault), agent checkpointing and two masters in the simulation (two other bugs they found were fixed: see git log of actors/agent and leader-election.ts).
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
     id: 'K11',
@@ -34,39 +34,17 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     pattern: /went from TASK_GONE \(REASON_RECONCILIATION\) back to TASK_RUNNING/,
     diagnosis:
       'Shortly after a master failover a framework reconciles; the new master answers TASK_GONE "unknown to the agent" ' +
-      '(MasterCore.reconcileTask: the agent is known, the task is not), then the agent delivers a RUNNING of that task. ' +
-      'Suspect a task the agent had not reported in its ReregisterAgent (launched meanwhile, or a reregistration that crossed ' +
-      'a RunTask); not confirmed.',
-    reproduce: 'at commit 4fe9340 (one master, no election): --seed 179 --steps 100 --agents 5 --frameworks 3; no seed of 1..300 hits it at the current defaults',
+      '(MasterCore.reconcileOne: the agent is known, the task is not), then the agent delivers a RUNNING of that task. ' +
+      'Not reproduced since K12/K13 were fixed. Those fixes remove two ways a task runs on an agent unknown to its master ' +
+      '(a RunTask of an earlier term, dropped now by its master_epoch; a task a known agent reregisters with, re-added now). ' +
+      'One way left, if K11 is still there: the agent was removed (a partition-aware framework told UNREACHABLE), readmitted ' +
+      'from a ReregisterAgent sent before a held-back RunTask of the same term reached it; reconcileOne answers GONE (the task is ' +
+      'only in completedTasks); then the RunTask arrives, and statusUpdate -> readdReportedTask re-adds it as RUNNING.',
+    reproduce:
+      'none at the current commit: no hit in seeds 1..600 --agents 3 --frameworks 2, 1..600 --agents 5 --frameworks 3, 1..300 ' +
+      '--agents 4 --frameworks 3, nor with --masters 1 (1..400 --agents 5 --frameworks 3, 1..300 --agents 3 --frameworks 2); ' +
+      'at commit 4fe9340 (one master, no election): --seed 179 --steps 100 --agents 5 --frameworks 3',
     consequences: ['tasks-accounted'],
-  },
-  {
-    id: 'K12',
-    invariant: 'agent-capacity',
-    pattern: /runs .* and the master offers .* of it: more than its total/,
-    diagnosis:
-      'After a master restart that recovered the registry, an agent (a1) runs a task the new master does not count in its used ' +
-      "resources, so the master offers that part again. Seen 12 steps after the restart, during a partition of another agent's " +
-      'reregistration; the agent is not the one partitioned. Suspect MasterCore.reregisterAgent / the recovery of a waiting agent ' +
-      'whose ReregisterAgent raced a RunTask of the new term (not confirmed).',
-    // The runs changed with leader election (every master now goes through the lease): no seed of
-    // 1..200 hits it at the current defaults; the bug is presumably still there.
-    reproduce: 'at commit 4fe9340 (one master, no election): --seed 102 --steps 100 --agents 3 --frameworks 2',
-    consequences: ['resources-released', 'master-accounting', 'allocator-agrees', 'offers-within-capacity'],
-  },
-  {
-    id: 'K13',
-    invariant: 'terminal-is-final',
-    pattern: /went from TASK_(FINISHED|FAILED|KILLED) \(-\) back to TASK_RUNNING \(SOURCE_MASTER, REASON_RECONCILIATION\)/,
-    diagnosis:
-      'Two masters; fw2-11 finished and was acknowledged through m2 at 22.8 s; m1 leads again from 25.7 s (its second term) and ' +
-      'answers reconciliation at 48.6 s with TASK_RUNNING, so its task record came from a ReregisterAgent listing the task as ' +
-      'running. Unconfirmed suspect: a ReregisterAgent a3 sent to m1 in its FIRST term, held back by the 8 s delay fault, is ' +
-      'delivered to the same pid master@m1 in its second term (a restarted Mesos master has a new connection, so it never ' +
-      "sees the old one's messages), and MasterCore.readmitAgent/reregisterAgent take its stale task list. A fix could stamp " +
-      'the term (lease epoch) on AgentReregistered/ReregisterAgent or give each term its own pid.',
-    reproduce: '--seed 174 --steps 100 --agents 3 --frameworks 2',
-    consequences: ['tasks-accounted', 'resources-released'],
   },
 ]
 

@@ -161,7 +161,7 @@ export class MasterNode extends SimNode {
     this.handle = rt.spawn(masterMachine, {
       name: 'master',
       input: {
-        options: { ...w.timings.master, seed: w.seed, idPrefix: `${this.node}g${this.generation}t${term}`, recovering: false },
+        options: { ...w.timings.master, seed: w.seed, idPrefix: `${this.node}g${this.generation}t${term}`, recovering: false, epoch },
         onCore: (c: MasterCore) => (this.core = c),
         registry: {
           store,
@@ -238,6 +238,7 @@ export class AgentNode extends SimNode {
         checkpoint: this.checkpoint,
         recovered,
         masterPid: this.world.leaderPid ?? this.world.masters[0]!.pid,
+        ...(this.world.leaderPid === undefined ? {} : { masterEpoch: this.world.latestTerm?.epoch }),
         info: { hostname: this.node, port: 5051, resources: toJson(this.total) },
         workDir: this.workDir,
         executor: 'emulated',
@@ -385,7 +386,7 @@ export class World {
   elected(master: MasterNode, epoch: number): void {
     this.latestTerm = { epoch, incarnation: master.incarnation }
     this.leaderPid = master.pid
-    for (const a of this.agents) if (a.handle?.alive) a.handle.send({ type: 'NewMasterDetected', masterPid: master.pid })
+    for (const a of this.agents) if (a.handle?.alive) a.handle.send({ type: 'NewMasterDetected', masterPid: master.pid, masterEpoch: epoch })
     for (const d of this.detectors) d.appoint(master.pid)
   }
 

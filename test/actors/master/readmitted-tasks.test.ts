@@ -119,3 +119,24 @@ t.test('a dropped task whose resources are in use again is killed, not re-added'
   t.equal(w.masterRt.metrics.snapshot()['master/cpus_used'], 4)
   t.equal(w.core.agents.size, 1)
 })
+
+t.test('a live task a known agent lists on reregistering, which the master had dropped, is re-added before its first update (sim K12)', async t => {
+  for (const aware of [false, true]) {
+    const { w, agent, f, frameworkId } = removedAgentWithTask(aware)
+    const rereg = (tasks: unknown[]) => agent.send('ReregisterAgent', { agent: { hostname: 'a1', port: 5051, resources: resourcesJson('cpus:4;mem:4096'), id: { value: agent.id } }, version: '0.1.0', tasks })
+    // Readmitted from a ReregisterAgent sent before the held-back RunTask reached the agent.
+    rereg([])
+    w.settle()
+    t.equal(w.masterRt.metrics.snapshot()['master/cpus_used'], 0, 'readmitted without t1')
+    const kills = agent.got('KillTask').length
+    // The RunTask arrived; the agent's next reregistration lists t1, still staging.
+    rereg([{ name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agent.id }, state: 'TASK_STAGING', resources: resourcesJson('cpus:1;mem:128') }])
+    w.settle()
+    t.equal(w.core.frameworks.get(frameworkId)!.tasks.get('t1')?.state, 'TASK_STAGING', `re-added (aware: ${aware})`)
+    t.equal(w.masterRt.metrics.snapshot()['master/cpus_used'], 1, 'its resources are used, so they are not offered')
+    t.equal(agent.got('KillTask').length - kills, aware ? 0 : 1, aware ? 'a partition-aware framework keeps it' : 'killed: its framework was told TASK_LOST')
+    w.settle(2_000)
+    const offered = f.got('Offers').at(-1)!.body.offers.filter((o: any) => w.core.offers.has(o.id.value))
+    t.equal(offered.reduce((n: number, o: any) => n + cpusOf(o.resources), 0), 3, 'the allocator leaves its cpu out')
+  }
+})
