@@ -57,6 +57,12 @@ export interface ElectionOptions {
   onDeposed(reason: 'deposed' | 'expired' | 'stopped'): void
   /** Whoever leads now (undefined: nobody holds the lease), whenever that changes. */
   onLeader?(leader: LeaderInfo | undefined, epoch: number | undefined): void
+  /**
+   * The instant (this election's clock) until which this process may act as leader, each time it
+   * moves: on election and every refresh; undefined once it must stop. For a process that checks
+   * its lease somewhere other than in these callbacks (a main thread reading a shared deadline).
+   */
+  onLease?(deadline: number | undefined): void
   onError?(err: unknown): void
 }
 
@@ -148,6 +154,7 @@ export class LeaderElection {
     this.o.clock.clearTimeout(this.timer)
     this.o.clock.clearTimeout(this.expiryTimer)
     if (wasLeading) {
+      this.o.onLease?.(undefined)
       this.o.onDeposed('stopped')
       if (epoch !== undefined) await this.o.store.release(epoch).catch(() => {})
     }
@@ -263,6 +270,7 @@ export class LeaderElection {
   private armExpiry(): void {
     this.o.clock.clearTimeout(this.expiryTimer)
     const deadline = this.writtenAt + this.o.leaseMs - this.margin()
+    this.o.onLease?.(deadline)
     this.expiryTimer = this.o.clock.setTimeout(() => {
       if (this.isLeading() && this.o.clock.now() >= deadline) this.stepDown('expired')
     }, Math.max(0, deadline - this.o.clock.now()))
@@ -301,6 +309,7 @@ export class LeaderElection {
     this.epoch = undefined
     this.serving = false
     this.servingWritten = false
+    this.o.onLease?.(undefined)
     this.o.onDeposed(reason)
     this.announce(undefined, undefined)
     this.schedule(this.pollMs)
