@@ -122,6 +122,11 @@ export class LeaseKeeper {
     this.heartbeat = this.o.clock.setTimeout(() => this.beat(), Math.max(10, Math.floor(this.o.leaseMs / 4)))
   }
 
+  /** The worker thread is still there (false once stop() resolved, or it died). */
+  get running(): boolean {
+    return !this.exited
+  }
+
   /**
    * Whether this process still holds the lease, by the monotonic clock and the deadline the worker
    * last wrote: false as soon as it may have expired, even while this thread has not yet heard of
