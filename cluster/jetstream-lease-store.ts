@@ -56,6 +56,13 @@ export class JetStreamLeaseStore implements LeaseStore {
       return new JetStreamLeaseStore(nc, kv, o.bucket, o.key ?? 'leader')
     }
     const kv = await kvm.create(o.bucket, { ttl: o.leaseMs, history: 1, replicas: o.replicas ?? 1 })
+    // An existing bucket keeps its TTL (create() does not change it). One shorter than the lease
+    // would remove a leader's key while it still acts, and a standby's put-if-absent would then
+    // make two leaders: refuse to contend on it.
+    const { ttl } = await kv.status()
+    if (ttl > 0 && ttl < o.leaseMs) {
+      throw new Error(`the lease bucket '${o.bucket}' expires keys after ${ttl} ms, less than the ${o.leaseMs} ms lease: delete it (nats kv del ${o.bucket}) or raise its TTL`)
+    }
     return new JetStreamLeaseStore(nc, kv, o.bucket, o.key ?? 'leader')
   }
 
