@@ -26,7 +26,8 @@ const clock: Clock = { now: monotonicMs, setTimeout: (fn, ms) => timers.setTimeo
 async function open(): Promise<{ nc: NatsConnection; store: JetStreamLeaseStore } | undefined> {
   let conn: NatsConnection | undefined
   try {
-    conn = await connect({ servers: data.servers, name: data.connectionName })
+    // Reconnect for ever: a lease connection that gave up would leave this master unable to lead.
+    conn = await connect({ servers: data.servers, name: data.connectionName, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
     return { nc: conn, store: await JetStreamLeaseStore.open(conn, { bucket: data.bucket, leaseMs: data.leaseMs, replicas: data.replicas }) }
   } catch (err) {
     post({ type: 'failed', message: (err as Error).message })
