@@ -6,18 +6,18 @@ import { NatsTransport, Runtime, TransportError, type ActorHandle, type Logger, 
 import { ProtocolMessages } from '../actors/protocol/index.js'
 import {
   MemoryRegistryStore,
+  RegistryFencedError,
   loadRegistry,
   masterMachine,
   type MasterCore,
   type MasterOptions,
   type RecoveredRegistry,
   type RegistryFence,
-  type RegistryFencedError,
   type RegistryStore,
 } from '../actors/master/index.js'
-import { LeaderElection, type LeaderInfo } from '../actors/master/leader-election.js'
+import type { LeaderInfo } from '../actors/master/leader-election.js'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { JetStreamLeaseStore } from './jetstream-lease-store.js'
+import { LeaseKeeper } from './lease-keeper.js'
 import { JetStreamRegistryStore, registryBucket } from './jetstream-registry-store.js'
 import { leaseBucket } from './lease-detector.js'
 import { MASTER_PID, nodeNameFor } from './node-names.js'
@@ -27,6 +27,8 @@ export interface ContenderOptions {
   prefix: string
   registry: 'jetstream' | 'in_memory'
   leaseMs: number
+  /** How often a standby reads the lease key (default 100 ms). */
+  leasePollMs?: number
   replicas: number
   hostname: string
   port: number
@@ -44,11 +46,12 @@ export class MasterContender {
   private handle: ActorHandle | undefined
   private currentCore: MasterCore | undefined
   private leaderInfo: LeaderInfo | undefined
-  private election: LeaderElection | undefined
+  /** The lease, kept by a worker thread (cluster/lease-keeper.ts); none with the in-memory registry. */
+  private keeper: LeaseKeeper | undefined
   /** Counts terms, so a term that ended while its registry was loading does not start serving. */
   private term = 0
-
-  private leaseConnection: NatsConnection | undefined
+  /** A term began (elected) and has not ended: stepDown() ends it once, whoever tells first. */
+  private inTerm = false
 
   private constructor(
     readonly runtime: Runtime,
@@ -86,40 +89,47 @@ export class MasterContender {
       contender.leaderInfo = { pid: contender.masterPid, hostname: o.hostname, port: o.port }
       return contender
     }
-    let store: JetStreamLeaseStore
     try {
-      // Its own connection too: on the runtime's, a refresh waits behind every message already
-      // queued in both directions (100,000 RunTasks out, as many status updates in), and at 10,000
-      // agents a launch burst cost the leader its lease mid-burst.
-      contender.leaseConnection = await connect({ servers: o.servers, name: `mesos-ts master ${node} lease` })
-      store = await JetStreamLeaseStore.open(contender.leaseConnection, { bucket: leaseBucket(o.prefix), leaseMs: o.leaseMs, replicas: o.replicas })
+      // Its own thread and its own connection: on the runtime's connection a refresh waited behind
+      // every message queued in both directions (100,000 RunTasks out, as many status updates
+      // in), and on the main thread behind every GC pause and long batch; at 10,000 agents either
+      // cost the leader its lease mid-burst.
+      contender.keeper = await LeaseKeeper.start({
+        servers: o.servers,
+        connectionName: `mesos-ts master ${node} lease`,
+        bucket: leaseBucket(o.prefix),
+        leaseMs: o.leaseMs,
+        replicas: o.replicas,
+        self: { pid: contender.masterPid, hostname: o.hostname, port: o.port },
+        pollMs: o.leasePollMs,
+        // Refresh at half the lease, not 75 %: on a loaded 2-core machine (load ~12) a leader whose
+        // refresh was due 750 ms before expiry lost its 3 s lease in each of 4 failover bench runs,
+        // twice while idle; 1.5 s of slack costs one more small KV write per lease.
+        refreshFraction: 0.5,
+        clock: runtime.clock,
+        onElected: epoch => void contender.lead(epoch),
+        onDeposed: reason => contender.stepDown(reason),
+        onLeader: leader => {
+          // Others are pointed (HTTP redirects) at a leader only once it serves: before, it is
+          // still recovering its registry and would turn them away.
+          const serving = leader?.serving ? leader : undefined
+          if (serving?.pid === contender.leaderInfo?.pid) return
+          contender.leaderInfo = serving
+          o.log.info({ leader: serving?.pid }, serving ? `leading master: ${serving.pid}` : leader ? `master ${leader.pid} leads, not yet serving` : 'no leading master')
+        },
+        onWarn: message => o.log.warn({ err: message }, `leader lease: ${message}`),
+        onCrash: err => {
+          o.log.error({ err: err.message }, `the leader lease worker failed (${err.message}): this master no longer contends`)
+          contender.stepDown('lease worker failed')
+        },
+      })
     } catch (err) {
-      await contender.leaseConnection?.close()
       await registryConnection?.close()
       await runtime.close()
       throw new ContenderError(
         `cannot open the leader lease in NATS JetStream KV (${(err as Error).message}): start nats-server with JetStream (-js; 'mesos-ts nats' does), or run a single master with --registry=in_memory`,
       )
     }
-    contender.election = new LeaderElection({
-      store,
-      clock: runtime.clock,
-      self: { pid: contender.masterPid, hostname: o.hostname, port: o.port },
-      leaseMs: o.leaseMs,
-      pollMs: Math.max(100, Math.floor(o.leaseMs / 6)),
-      // Refresh at half the lease, not 75 %: on a loaded 2-core machine (load ~12) a leader whose
-      // refresh was due 750 ms before expiry lost its 3 s lease in each of 4 failover bench runs,
-      // twice while idle; 1.5 s of slack costs one more small KV write per lease.
-      refreshFraction: 0.5,
-      onElected: epoch => void contender.lead(epoch),
-      onDeposed: reason => contender.stepDown(reason),
-      onLeader: leader => {
-        contender.leaderInfo = leader
-        o.log.info({ leader: leader?.pid }, leader ? `leading master: ${leader.pid}` : 'no leading master')
-      },
-      onError: err => o.log.warn({ err: (err as Error).message }, 'leader lease store unavailable'),
-    })
-    contender.election.start()
     return contender
   }
 
@@ -136,9 +146,22 @@ export class MasterContender {
     return this.handle?.alive === true
   }
 
+  /**
+   * Whether this master may still act as leader: the lease's deadline (written by the lease
+   * worker, read here with one atomic load) has not passed. It turns false on time even while this
+   * thread is busy and has not yet heard that the worker stepped down. The registry writes of the
+   * master actor check it (leaseGuarded below); messages the actor sends do not (yet): the cheap
+   * central place for that is the runtime's send for the master's pid, where runtime/ would need
+   * a hook that knows nothing of leases (e.g. a `mayAct()` predicate per spawned actor).
+   */
+  leaseValid(): boolean {
+    return this.keeper ? this.keeper.leaseValid() : this.o.registry === 'in_memory'
+  }
+
   /** A term starts: take the registry's fence, load the registry, then serve (never before). */
   private async lead(epoch: number): Promise<void> {
     const term = ++this.term
+    this.inTerm = true
     this.o.log.info({ epoch, pid: this.masterPid }, `elected leading master (epoch ${epoch})`)
     const started = Date.now()
     let fence: RegistryFence
@@ -165,7 +188,7 @@ export class MasterContender {
         options: { ...this.o.masterOptions, recovering: false, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },
         onCore: (c: MasterCore) => (this.currentCore = c),
         registry: {
-          store: this.registry,
+          store: this.keeper ? leaseGuarded(this.registry, () => this.leaseValid()) : this.registry,
           fence,
           recovered,
           onFenced: (err: RegistryFencedError) => {
@@ -175,16 +198,21 @@ export class MasterContender {
         },
       },
     })
+    // Only now may agents and frameworks come: the lease says so at once (LeaseDetector).
+    this.keeper?.serve()
     this.o.onTerm?.({ type: 'elected', epoch })
   }
 
+  /** Steps down here at once; the worker gives up the lease and contends again as a standby. */
   private resign(reason: string): void {
-    if (this.election) this.election.resign()
-    else this.stepDown(reason)
+    this.keeper?.resign()
+    this.stepDown(reason)
   }
 
   /** Leadership lost: the master actor goes at once (its watchers hear it), never to act again. */
   private stepDown(reason: string): void {
+    if (!this.inTerm) return
+    this.inTerm = false
     this.term++
     this.o.log.warn({ reason }, `no longer the leading master (${reason})`)
     this.handle?.stop()
@@ -194,10 +222,24 @@ export class MasterContender {
   }
 
   async stop(): Promise<void> {
-    if (this.election) await this.election.stop()
-    else this.handle?.stop()
+    // The actor first, then the lease: released while the actor still ran, a standby could lead
+    // before this thread heard it was no longer leader.
+    this.stepDown('stopped')
+    await this.keeper?.stop()
     await this.runtime.close()
     await this.registryConnection?.close()
-    await this.leaseConnection?.close()
+  }
+}
+
+/**
+ * The master actor's registry, refusing writes once the lease may have expired: a master whose
+ * main thread stalled past its lease wakes up, and its first write must fail (RegistryFencedError
+ * makes it resign) even before the worker's step-down reaches this thread.
+ */
+function leaseGuarded(store: RegistryStore, leaseValid: () => boolean): RegistryStore {
+  return {
+    fence: epoch => store.fence(epoch),
+    load: () => store.load(),
+    write: (batch, fence) => (leaseValid() ? store.write(batch, fence) : Promise.reject(new RegistryFencedError(fence.epoch, 'its leader lease expired'))),
   }
 }

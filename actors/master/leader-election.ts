@@ -1,8 +1,10 @@
 // Leader election among masters on a lease key (DESIGN.md section 4): created with
 // put-if-absent, refreshed with compare-and-set on its revision, lost when not refreshed. The
 // revision is the fencing token (the epoch): a deposed leader's next refresh fails and it steps
-// down. Pure logic over a LeaseStore and a Clock, so tests and the simulation drive it in
-// virtual time; cluster/ provides the JetStream KV store.
+// down. A standby does not wait for the store to expire a dead leader's key (nats-server's bucket
+// TTL, then a poll): it takes over by observation, with compare-and-set on a revision it has seen
+// unchanged for a whole lease (see contend()). Pure logic over a LeaseStore and a Clock, so tests
+// and the simulation drive it in virtual time; cluster/ provides the JetStream KV store.
 import type { Clock } from '../../runtime/index.js'
 
 export interface LeaseEntry {
@@ -27,6 +29,12 @@ export interface LeaderInfo {
   hostname: string
   /** Its HTTP port (redirects, the web UI). */
   port: number
+  /**
+   * Set once the leader has fenced and recovered its registry and its master actor runs: agents
+   * and frameworks go to a leader only then (before, their reregistrations would be dropped and
+   * retried with backoff, costing seconds of failover).
+   */
+  serving?: boolean
 }
 
 export type ElectionState = 'contending' | 'leading' | 'standby' | 'stopped'
@@ -39,13 +47,22 @@ export interface ElectionOptions {
   leaseMs: number
   /** Refresh at this fraction of the lease (DESIGN: about 75 %). */
   refreshFraction?: number
-  /** How often standbys read the key (a TTL expiry emits no watch event). */
+  /**
+   * How often standbys read the key (default 100 ms: one cheap single-key get). A dead leader is
+   * replaced at most one poll after a lease of seeing its revision unchanged.
+   */
   pollMs?: number
   onElected(epoch: number): void
   /** Leadership is gone: a lost CAS (`deposed`), or no successful refresh before expiry (`expired`). */
   onDeposed(reason: 'deposed' | 'expired' | 'stopped'): void
   /** Whoever leads now (undefined: nobody holds the lease), whenever that changes. */
   onLeader?(leader: LeaderInfo | undefined, epoch: number | undefined): void
+  /**
+   * The instant (this election's clock) until which this process may act as leader, each time it
+   * moves: on election and every refresh; undefined once it must stop. For a process that checks
+   * its lease somewhere other than in these callbacks (a main thread reading a shared deadline).
+   */
+  onLease?(deadline: number | undefined): void
   onError?(err: unknown): void
 }
 
@@ -75,12 +92,17 @@ export class LeaderElection {
   private expiryTimer: unknown
   private busy = false
   private leaderKey = ''
+  /** The lease revision a standby sees and when (its clock) it first read it: see contend(). */
+  private observed: { revision: number; at: number } | undefined
+  /** This term's master serves (serve()); `servingWritten`: the lease value says so. */
+  private serving = false
+  private servingWritten = false
   private readonly refreshMs: number
   private readonly pollMs: number
 
   constructor(private readonly o: ElectionOptions) {
     this.refreshMs = Math.max(1, Math.floor(o.leaseMs * (o.refreshFraction ?? 0.75)))
-    this.pollMs = o.pollMs ?? Math.max(1, Math.floor(o.leaseMs / 4))
+    this.pollMs = o.pollMs ?? 100
   }
 
   get state(): ElectionState {
@@ -90,6 +112,24 @@ export class LeaderElection {
   /** The revision of the lease while leading: stamp it on what the leader sends. */
   get leaderEpoch(): number | undefined {
     return this.current === 'leading' ? this.epoch : undefined
+  }
+
+  /**
+   * The lease deadline by this election's clock while leading: stop acting at this instant unless
+   * a refresh moved it (undefined when not leading).
+   */
+  get deadline(): number | undefined {
+    return this.isLeading() ? this.writtenAt + this.o.leaseMs - this.margin() : undefined
+  }
+
+  /**
+   * This term's master has recovered and runs: write `serving: true` into the lease at once (an
+   * extra refresh), so detectors appoint it now rather than at the next refresh.
+   */
+  serve(): void {
+    if (!this.isLeading() || this.serving) return
+    this.serving = true
+    if (!this.busy) this.schedule(0)
   }
 
   /** Re-read after every await: the state may have changed meanwhile. */
@@ -114,6 +154,7 @@ export class LeaderElection {
     this.o.clock.clearTimeout(this.timer)
     this.o.clock.clearTimeout(this.expiryTimer)
     if (wasLeading) {
+      this.o.onLease?.(undefined)
       this.o.onDeposed('stopped')
       if (epoch !== undefined) await this.o.store.release(epoch).catch(() => {})
     }
@@ -146,16 +187,40 @@ export class LeaderElection {
     }
   }
 
+  /**
+   * Takeover by observation: a revision this standby has seen unchanged for leaseMs, counted from
+   * when its first read of it returned, may be taken with compare-and-set on that revision. Safe:
+   * the leader wrote that revision before the read returned, and it stops acting at (the send time
+   * of that write) + leaseMs - margin by its own clock, so before first-read + leaseMs. Only the
+   * two clocks' rates matter (each measures a duration from its own instant), never their offset;
+   * the margin absorbs a rate difference of margin/leaseMs (100 ms in 3 s: 3 %). A refresh that
+   * lands meanwhile moves the revision: the CAS fails, and the observation starts over.
+   */
   private async contend(): Promise<void> {
-    const sentAt = this.o.clock.now()
     try {
       const existing = await this.o.store.get()
+      const readAt = this.o.clock.now()
       if (this.isStopped()) return
       if (existing) {
-        this.standby(existing)
+        if (this.observed?.revision !== existing.revision) this.observed = { revision: existing.revision, at: readAt }
+        if (readAt - this.observed.at < this.o.leaseMs) {
+          this.standby(existing)
+          return
+        }
+        const sentAt = this.o.clock.now()
+        const revision = await this.o.store.update(this.value(), existing.revision)
+        if (this.isStopped()) return
+        if (revision === undefined) {
+          // The leader refreshed, or another standby took it first: read who, next round.
+          this.standby(existing)
+          return
+        }
+        this.lead(revision, sentAt)
         return
       }
-      const revision = await this.o.store.create(encodeLeader(this.o.self))
+      this.observed = undefined
+      const sentAt = this.o.clock.now()
+      const revision = await this.o.store.create(this.value())
       if (this.isStopped()) return
       if (revision === undefined) {
         // Someone was faster: read who, next round.
@@ -176,12 +241,19 @@ export class LeaderElection {
     this.schedule(this.pollMs)
   }
 
+  private value(): Uint8Array {
+    return encodeLeader({ ...this.o.self, serving: this.serving })
+  }
+
   private lead(revision: number, sentAt: number): void {
     this.current = 'leading'
     this.epoch = revision
     this.writtenAt = sentAt
+    this.observed = undefined
+    this.serving = false
+    this.servingWritten = false
     this.armExpiry()
-    this.announce(this.o.self, revision)
+    this.announce({ ...this.o.self, serving: false }, revision)
     this.o.onElected(revision)
     this.schedule(this.refreshMs)
   }
@@ -191,10 +263,14 @@ export class LeaderElection {
    * lease) must not keep this master acting past the lease: whoever takes the expired key would
    * act too. So the deadline is a timer of its own, not the refresh's answer.
    */
+  private margin(): number {
+    return Math.max(1, Math.min(this.pollMs, Math.floor((this.o.leaseMs - this.refreshMs) / 2)))
+  }
+
   private armExpiry(): void {
     this.o.clock.clearTimeout(this.expiryTimer)
-    const margin = Math.min(this.pollMs, Math.floor((this.o.leaseMs - this.refreshMs) / 2))
-    const deadline = this.writtenAt + this.o.leaseMs - Math.max(1, margin)
+    const deadline = this.writtenAt + this.o.leaseMs - this.margin()
+    this.o.onLease?.(deadline)
     this.expiryTimer = this.o.clock.setTimeout(() => {
       if (this.isLeading() && this.o.clock.now() >= deadline) this.stepDown('expired')
     }, Math.max(0, deadline - this.o.clock.now()))
@@ -202,8 +278,9 @@ export class LeaderElection {
 
   private async refresh(): Promise<void> {
     const sentAt = this.o.clock.now()
+    const serving = this.serving
     try {
-      const revision = await this.o.store.update(encodeLeader(this.o.self), this.epoch!)
+      const revision = await this.o.store.update(this.value(), this.epoch!)
       if (!this.isLeading()) return
       if (revision === undefined) {
         this.stepDown('deposed')
@@ -211,9 +288,11 @@ export class LeaderElection {
       }
       this.epoch = revision
       this.writtenAt = sentAt
+      this.servingWritten = serving
       this.armExpiry()
-      this.announce(this.o.self, revision)
-      this.schedule(this.refreshMs)
+      this.announce({ ...this.o.self, serving }, revision)
+      // serve() was called while this refresh was in flight: announce it now, not a refresh later.
+      this.schedule(this.serving && !this.servingWritten ? 0 : this.refreshMs)
     } catch (err) {
       this.o.onError?.(err)
       if (!this.isLeading()) return
@@ -228,19 +307,18 @@ export class LeaderElection {
     this.o.clock.clearTimeout(this.expiryTimer)
     this.current = 'standby'
     this.epoch = undefined
+    this.serving = false
+    this.servingWritten = false
+    this.o.onLease?.(undefined)
     this.o.onDeposed(reason)
     this.announce(undefined, undefined)
     this.schedule(this.pollMs)
   }
 
+  /** Refreshes bump the revision every few seconds: report a change of leader (or of its serving), not each refresh. */
   private announce(leader: LeaderInfo | undefined, epoch: number | undefined): void {
-    const key = leader ? `${leader.pid}#${epoch}` : ''
-    // Refreshes bump the revision every few seconds: report a change of leader, not each refresh.
-    const leaderPart = leader?.pid ?? ''
-    if (leaderPart === this.leaderKey.split('#')[0] && key !== '' && this.leaderKey !== '') {
-      this.leaderKey = key
-      return
-    }
+    const key = leader ? `${leader.pid}|${leader.serving === true}` : ''
+    if (key === this.leaderKey) return
     this.leaderKey = key
     this.o.onLeader?.(leader, epoch)
   }
