@@ -42,6 +42,10 @@ export class LeaseDetector implements MasterDetector {
     return this.inner.current()
   }
 
+  currentEpoch(): number | undefined {
+    return this.inner.currentEpoch()
+  }
+
   onChange(listener: (master: Pid | undefined) => void): () => void {
     return this.inner.onChange(listener)
   }
@@ -51,7 +55,7 @@ export class LeaseDetector implements MasterDetector {
     // A refresh by the serving leader repeats what is known; only another pid serving is news.
     this.unsubscribe = this.writes?.onWrite(value => {
       const leader = decodeLeader(value)
-      if (leader?.serving && leader.pid !== this.inner.current()) {
+      if (leader?.serving && (leader.pid !== this.inner.current() || leader.epoch !== this.inner.currentEpoch())) {
         this.hinted = leader.pid
         this.hintReads = HINT_READS
         void this.poll()
@@ -80,7 +84,7 @@ export class LeaseDetector implements MasterDetector {
       // A lease that is gone, or held by a master still recovering, keeps the last leader known:
       // agents keep talking to it until someone else serves (a master may only be unreachable
       // from the store for a moment).
-      if (leader?.serving) this.inner.appoint(leader.pid)
+      if (leader?.serving) this.inner.appoint(leader.pid, leader.epoch)
     } catch {
       // The store is unavailable (a NATS server failing over): try again next round.
     } finally {

@@ -185,7 +185,7 @@ export class MasterContender {
       name: 'master',
       input: {
         // The registry says which agents may still come back; no blanket recovery window is needed.
-        options: { ...this.o.masterOptions, recovering: false, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },
+        options: { ...this.o.masterOptions, recovering: false, epoch, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },
         onCore: (c: MasterCore) => (this.currentCore = c),
         registry: {
           store: this.keeper ? leaseGuarded(this.registry, () => this.leaseValid()) : this.registry,

@@ -35,6 +35,11 @@ export interface LeaderInfo {
    * retried with backoff, costing seconds of failover).
    */
   serving?: boolean
+  /**
+   * The term's lease epoch (the revision its lease began at), once it serves. A re-elected master
+   * keeps its pid, so agents tell its terms apart by this (they stamp it on what they send).
+   */
+  epoch?: number
 }
 
 export type ElectionState = 'contending' | 'leading' | 'standby' | 'stopped'
@@ -96,6 +101,8 @@ export class LeaderElection {
   private observed: { revision: number; at: number } | undefined
   /** This term's master serves (serve()); `servingWritten`: the lease value says so. */
   private serving = false
+  /** The revision this term's lease began at (refreshes move `epoch`, not this). */
+  private termEpoch: number | undefined
   private servingWritten = false
   private readonly refreshMs: number
   private readonly pollMs: number
@@ -242,12 +249,13 @@ export class LeaderElection {
   }
 
   private value(): Uint8Array {
-    return encodeLeader({ ...this.o.self, serving: this.serving })
+    return encodeLeader({ ...this.o.self, serving: this.serving, ...(this.serving ? { epoch: this.termEpoch } : {}) })
   }
 
   private lead(revision: number, sentAt: number): void {
     this.current = 'leading'
     this.epoch = revision
+    this.termEpoch = revision
     this.writtenAt = sentAt
     this.observed = undefined
     this.serving = false

@@ -235,14 +235,6 @@ export class MasterCore {
     if (!parsed) return
     const id = `${this.options.idPrefix}-S${this.agentSeq++}`
     const entry = { id, info: { ...body.agent, id: { value: id } }, pid: from, version: body.version, registered_at: this.port.now() }
-    const recovered = this.recovery.waiting.get(id)
-    if (recovered && recovered.pid === from && recovered.version === body.version && samePlainValue(recovered.info, entry.info)) {
-      // Mesos Master::_reregisterSlave: an agent the registry already holds, coming back as it was
-      // admitted, needs no registrar operation. After a failover that is every agent: 10,000
-      // registry writes would stand between the new leader and its agents.
-      this.readmitAgent(from, body, id, parsed)
-      return
-    }
     this.persist(from, [encodeEntry('agents', id, entry)], `registering agent ${id} at ${from}`, () => {
       const record = this.admitAgent(id, from, body.agent, parsed, body.version, bootId)
       record.ip = body.ip

@@ -12,6 +12,11 @@ export interface MasterDetector {
    * is known yet). Returns a function that stops the calls.
    */
   onChange(listener: (master: Pid | undefined) => void): () => void
+  /**
+   * The leader's term (lease epoch), where the detector knows it. A master re-elected keeps its
+   * pid: a new epoch of the same pid is a change too, and onChange reports it.
+   */
+  currentEpoch?(): number | undefined
 }
 
 /**
@@ -20,6 +25,7 @@ export interface MasterDetector {
  */
 export class StaticMasterDetector implements MasterDetector {
   private master: Pid | undefined
+  private epoch: number | undefined
   private readonly listeners = new Set<(master: Pid | undefined) => void>()
 
   constructor(master: Pid | undefined) {
@@ -35,10 +41,15 @@ export class StaticMasterDetector implements MasterDetector {
     return () => this.listeners.delete(listener)
   }
 
-  /** Makes `master` the leader (undefined: none) and tells every listener, if it changed. */
-  appoint(master: Pid | undefined): void {
-    if (master === this.master) return
+  currentEpoch(): number | undefined {
+    return this.epoch
+  }
+
+  /** Makes `master` the leader (undefined: none), of term `epoch` if known, and tells every listener, if either changed. */
+  appoint(master: Pid | undefined, epoch?: number): void {
+    if (master === this.master && epoch === this.epoch) return
     this.master = master
+    this.epoch = epoch
     for (const listener of [...this.listeners]) listener(master)
   }
 }

@@ -21,7 +21,7 @@ let leader = detection.detector.current() ?? MASTER_PID
 const agents = Array.from({ length: count }, (_, i) =>
   rt.spawn(agentMachine, {
     name: `agent-${i}`,
-    input: { masterPid: leader, info: { hostname: `host${i}`, port: 5051, resources }, workDir: '/nonexistent', executor: 'emulated', spawnExecutor },
+    input: { masterPid: leader, masterEpoch: detection.detector.currentEpoch?.(), info: { hostname: `host${i}`, port: 5051, resources }, workDir: '/nonexistent', executor: 'emulated', spawnExecutor },
   }),
 )
 // Which agents are registered with the leader they follow, kept up to date from each agent's
@@ -47,7 +47,7 @@ detection.detector.onChange(pid => {
   leader = pid
   registered.clear()
   onRegisteredChange = undefined
-  for (const a of agents) a.send({ type: 'NewMasterDetected', masterPid: pid })
+  for (const a of agents) a.send({ type: 'NewMasterDetected', masterPid: pid, masterEpoch: detection.detector.currentEpoch?.() })
   if (!ready) return
   process.stdout.write(`event detected ${Date.now()} ${pid}\n`)
   // How many ReregisterAgent it took (retries on the backoff come on top of one per agent).

@@ -112,6 +112,7 @@ export const command: CommandModule<'agent'> = {
       name: 'agent',
       input: {
         masterPid: detection.detector.current() ?? MASTER_PID,
+        masterEpoch: detection.detector.currentEpoch?.(),
         info: { hostname: host, port: http.port, resources, attributes },
         ip: agentIp(flags.ip),
         workDir,
@@ -129,7 +130,8 @@ export const command: CommandModule<'agent'> = {
     })
     const spawned = agent
     const stopFollowing = detection.detector.onChange(masterPid => {
-      if (masterPid) spawned.send({ type: 'NewMasterDetected', masterPid })
+      // The epoch too: a re-elected master keeps its pid, and drops what was meant for its old term.
+      if (masterPid) spawned.send({ type: 'NewMasterDetected', masterPid, masterEpoch: detection.detector.currentEpoch?.() })
     })
     if (recovered) ctx.log.info(`agent ${agent.pid} recovered agent ${recovered.agentInfo.id?.value} from ${checkpoint.location}`)
     ctx.log.info({ pid: agent.pid, workDir, nats: servers, http: http.url }, `agent ${agent.pid} is up, HTTP on port ${http.port}; sandboxes under ${flags.work_dir}/slaves/`)

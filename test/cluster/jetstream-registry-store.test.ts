@@ -98,7 +98,7 @@ t.test('a leading master whose registry was taken by a successor fails its next 
 
   const core = contender.core()!
   core.registerAgent('agent@h1', { agent: { hostname: 'h1', resources: [] }, version: '0.1.0' })
-  await until(() => terms.includes('deposed:deposed'), 'the deposed master steps down')
+  await until(() => terms.includes('deposed:fenced'), 'the deposed master steps down')
   t.equal(core.agents.size, 0, 'the agent was not admitted')
   t.notOk(contender.leading, 'no master actor runs in this process any more')
   t.ok(out.some(l => /a later leader took the registry .*: stepping down/.test(l.msg)), 'the log says why')

@@ -26,6 +26,7 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
 
 async function contender(t: Test, url: string, name: string, registryStore: RegistryStore, leaseMs = 1500) {
   const terms: string[] = []
+  const epochs: number[] = []
   const c = await MasterContender.start({
     servers: [url],
     prefix: 'mesos',
@@ -37,10 +38,13 @@ async function contender(t: Test, url: string, name: string, registryStore: Regi
     masterOptions: {},
     log: silentLogger(),
     registryStore,
-    onTerm: e => terms.push(e.type === 'elected' ? 'elected' : `deposed:${e.reason}`),
+    onTerm: e => {
+      terms.push(e.type === 'elected' ? 'elected' : `deposed:${e.reason}`)
+      if (e.type === 'elected') epochs.push(e.epoch)
+    },
   })
   t.teardown(() => c.stop())
-  return { c, terms }
+  return { c, terms, epochs }
 }
 
 t.test('a leader whose main thread is blocked for two leases keeps its lease: the worker refreshed it', { skip }, async t => {
@@ -125,6 +129,8 @@ t.test('the detector appoints a new leader only once it serves', { skip }, async
   release()
   t.same(await appointed, { pid: a.c.masterPid, running: true }, 'appointed once its master actor ran')
   t.same(a.terms, ['elected'])
+  // Agents stamp the term on ReregisterAgent: the detector tells it, and the master expects it.
+  t.equal(detection.detector.currentEpoch?.(), a.epochs[0], "the detector knows the serving term's epoch")
 })
 
 t.test('the watchdog: a main thread that stops beating loses the lease to a standby; the worker ends with stop()', { skip }, async t => {
