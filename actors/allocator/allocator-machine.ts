@@ -140,8 +140,8 @@ function applyCounted(context: AllocatorContext, op: AllocatorOp): void {
  * The allocator actor: a thin shell around HierarchicalAllocator. It applies each event to the
  * core, runs a cycle every `allocationIntervalMs` (`--allocation_interval`, default 1 s) and, after
  * a triggering event (or an `Ops` batch holding one), one more cycle as soon as the current burst
- * of events is handled (a 0 ms `after`, so every event already queued joins the same cycle). Timers follow the clock given
- * to `createActor`, so tests run it on a SimClock.
+ * of events is handled (a 0 ms `after`, so every event already queued joins the same cycle).
+ * Timers follow the clock given to `createActor`, so tests run it on a SimClock.
  */
 export const allocatorMachine = setup({
   types: {

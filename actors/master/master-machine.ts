@@ -1,6 +1,7 @@
 // The master actor: a thin XState shell around MasterCore. Messages become core calls; the
-// allocator runs as a child actor whose offers come back as `master.offers` events; agent
-// health checks and framework heartbeats are periodic `after` timers on the runtime's clock.
+// allocator runs as a child actor, handed the core's calls in batches (allocator-link.ts), whose
+// offers come back as `master.offers` events; agent health checks and framework heartbeats are
+// periodic `after` timers on the runtime's clock.
 import { fromCallback, setup, type EventObject } from 'xstate'
 import { TimerScope, type ActorPort, type ExitedEvent } from '../../runtime/index.js'
 import { AllocatorOpQueue, allocatorMachine, type Offer as AllocatorOffer } from '../allocator/index.js'
