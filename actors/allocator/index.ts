@@ -1,4 +1,5 @@
-export { allocatorMachine, type AllocatorEvent, type AllocatorMachineInput } from './allocator-machine.js'
+export { allocatorMachine, type AllocatorEvent, type AllocatorMachineInput, type AllocatorOp } from './allocator-machine.js'
+export { AllocatorOpQueue } from './allocator-op-queue.js'
 export { HierarchicalAllocator, type AgentView, type CycleStats, type FrameworkView, type RoleView } from './hierarchical-allocator.js'
 export { DrfSorter, SorterTotal } from './drf-sorter.js'
 export { OfferFilters, type OfferFilter } from './offer-filters.js'

@@ -1,9 +1,11 @@
 // The master actor: a thin XState shell around MasterCore. Messages become core calls; the
-// allocator runs as a child actor whose offers come back as `master.offers` events; agent
-// health checks and framework heartbeats are periodic `after` timers on the runtime's clock.
-import { fromCallback, setup, type ActorRefFrom, type EventObject } from 'xstate'
+// allocator runs as a child actor, handed the core's calls in batches (allocator-link.ts), whose
+// offers come back as `master.offers` events; agent health checks and framework heartbeats are
+// periodic `after` timers on the runtime's clock.
+import { fromCallback, setup, type EventObject } from 'xstate'
 import { TimerScope, type ActorPort, type ExitedEvent } from '../../runtime/index.js'
-import { allocatorMachine, type Offer as AllocatorOffer } from '../allocator/index.js'
+import { AllocatorOpQueue, allocatorMachine, type Offer as AllocatorOffer } from '../allocator/index.js'
+import { allocatorLink } from './allocator-link.js'
 import type { ProtocolEvent } from '../protocol/index.js'
 import { MasterCore, type AllocatorLink, type MasterTimerEvent } from './master-core.js'
 import { DEFAULT_MASTER_OPTIONS, type MasterOptions } from './master-options.js'
@@ -65,28 +67,6 @@ type MasterEvent =
   | { type: 'master.registryWritten'; then: () => void }
   | OperatorEvent
 
-/** Adapts the allocator child actor to the calls MasterCore makes. */
-function allocatorLink(ref: ActorRefFrom<typeof allocatorMachine>): AllocatorLink {
-  return {
-    addAgent: (agentId, total, used) => ref.send({ type: 'AddAgent', agentId, total, used }),
-    removeAgent: agentId => ref.send({ type: 'RemoveAgent', agentId }),
-    activateAgent: agentId => ref.send({ type: 'ActivateAgent', agentId }),
-    deactivateAgent: agentId => ref.send({ type: 'DeactivateAgent', agentId }),
-    addFramework: (frameworkId, roles, suppressedRoles) => ref.send({ type: 'AddFramework', frameworkId, roles, suppressedRoles }),
-    removeFramework: frameworkId => ref.send({ type: 'RemoveFramework', frameworkId }),
-    updateFramework: (frameworkId, roles, suppressedRoles) => ref.send({ type: 'UpdateFramework', frameworkId, roles, suppressedRoles }),
-    activateFramework: frameworkId => ref.send({ type: 'ActivateFramework', frameworkId }),
-    deactivateFramework: frameworkId => ref.send({ type: 'DeactivateFramework', frameworkId }),
-    recoverResources: (frameworkId, agentId, resources, refuseSeconds) =>
-      ref.send({ type: 'RecoverResources', frameworkId, agentId, resources, filters: refuseSeconds === undefined ? undefined : { refuseSeconds } }),
-    suppressOffers: (frameworkId, roles) => ref.send({ type: 'SuppressOffers', frameworkId, roles }),
-    reviveOffers: (frameworkId, roles) => ref.send({ type: 'ReviveOffers', frameworkId, roles }),
-    updateAgent: (agentId, total) => ref.send({ type: 'UpdateAgent', agentId, total }),
-    updateWeights: weights => ref.send({ type: 'UpdateWeights', weights }),
-    updateQuota: (role, guarantees, limits) => ref.send({ type: 'UpdateQuota', role, guarantees, limits }),
-  }
-}
-
 export const masterMachine = setup({
   types: {
     input: {} as MasterInput,
@@ -103,18 +83,20 @@ export const masterMachine = setup({
   id: 'master',
   context: ({ input, spawn, self }) => {
     const options: MasterOptions = { ...DEFAULT_MASTER_OPTIONS, ...input.options }
+    const queuedOps = new AllocatorOpQueue()
     const allocator = spawn('allocator', {
       id: 'allocator',
       input: {
         port: input.port,
         onOffers: offers => self.send({ type: 'master.offers', offers }),
         options: { seed: options.seed, minAllocatableResources: options.minAllocatableResources, allocationIntervalMs: options.allocationIntervalMs },
+        queued: queuedOps,
       },
     })
     const timers = new TimerScope(input.port.clock)
     const schedule = (event: MasterTimerEvent, delayMs: number): unknown => timers.setTimeout(() => self.send(event), delayMs)
     const deliver = (then: () => void): void => self.send({ type: 'master.registryWritten', then })
-    const core = new MasterCore({ ...input.port, clock: timers }, options, allocatorLink(allocator), schedule, input.registry, deliver)
+    const core = new MasterCore({ ...input.port, clock: timers }, options, allocatorLink(allocator, queuedOps, timers), schedule, input.registry, deliver)
     input.onCore?.(core)
     return { core, options, port: input.port, timers }
   },

@@ -187,7 +187,10 @@ export class MasterNode extends SimNode {
     this.core = undefined
   }
 
-  /** The allocator child of the master actor (for the master/allocator agreement check). */
+  /**
+   * The allocator child of the master actor (for the master/allocator agreement check). The
+   * master hands it its ops in batches; read between clock advances, every batch has arrived.
+   */
   allocator(): HierarchicalAllocator | undefined {
     const child = (this.handle?.getSnapshot() as { children?: Record<string, { getSnapshot(): { context: { allocator: HierarchicalAllocator } } }> } | undefined)?.children?.allocator
     return child?.getSnapshot().context.allocator

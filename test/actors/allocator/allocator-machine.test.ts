@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createActor } from 'xstate'
-import { allocatorMachine, type Offer } from '../../../actors/allocator/index.js'
+import { AllocatorOpQueue, allocatorMachine, type AllocatorOp, type Offer } from '../../../actors/allocator/index.js'
 import { SimClock } from '../../../runtime/clock.js'
 import { silentLogger } from '../../../runtime/logger.js'
 import { MetricsRegistry } from '../../../runtime/metrics.js'
@@ -8,7 +8,7 @@ import type { ActorPort } from '../../../runtime/port.js'
 import { Quantities } from '../../../actors/resources/index.js'
 import { R } from './helpers.js'
 
-function harness(intervalMs = 1000) {
+function harness(intervalMs = 1000, queued?: AllocatorOpQueue) {
   const clock = new SimClock(0)
   const metrics = new MetricsRegistry()
   const sent: unknown[] = []
@@ -26,7 +26,7 @@ function harness(intervalMs = 1000) {
   }
   const cycles: Array<{ at: number; offers: Offer[] }> = []
   const actor = createActor(allocatorMachine, {
-    input: { port, onOffers: offers => cycles.push({ at: clock.now(), offers }), options: { seed: 7, allocationIntervalMs: intervalMs } },
+    input: { port, onOffers: offers => cycles.push({ at: clock.now(), offers }), options: { seed: 7, allocationIntervalMs: intervalMs }, queued },
     clock,
   })
   actor.start()
@@ -146,5 +146,119 @@ t.test('quota and weights arrive as events', async t => {
   const cpus = (fw: string): number => next.filter(o => o.frameworkId === fw).reduce((n, o) => n + o.resources.scalarMilli('cpus'), 0)
   t.equal(cpus('L'), 2000, 'the limit holds L to 2 cpus (it still gets memory-only offers)')
   t.equal(cpus('H'), 7000)
+  actor.stop()
+})
+
+/** Each step's ops (made from the offers so far) are sent, then the clock moves on by `thenMs`. */
+interface Step {
+  ops: (offered: Offer[]) => AllocatorOp[]
+  thenMs: number
+}
+
+function scenario(): Step[] {
+  const offerOf = (offered: Offer[], agentId: string): Offer => offered.find(o => o.agentId === agentId)!
+  return [
+    {
+      ops: () => [
+        { type: 'RemoveFramework', frameworkId: 'ghost' },
+        { type: 'AddFramework', frameworkId: 'A', roles: ['*'] },
+        { type: 'AddFramework', frameworkId: 'A', roles: ['*'] },
+        { type: 'AddFramework', frameworkId: 'B', roles: ['*'] },
+        { type: 'AddAgent', agentId: 'a1', total: R('cpus:2;mem:1024') },
+        { type: 'AddAgent', agentId: 'a2', total: R('cpus:4;mem:2048') },
+      ],
+      thenMs: 0,
+    },
+    // No trigger in this batch: nothing is offered before the interval.
+    { ops: () => [{ type: 'DeactivateAgent', agentId: 'a2' }, { type: 'SuppressOffers', frameworkId: 'B' }], thenMs: 500 },
+    {
+      ops: offered => [
+        { type: 'RecoverResources', frameworkId: 'A', agentId: 'a1', resources: offerOf(offered, 'a1').resources, filters: { refuseSeconds: 2 } },
+        { type: 'RemoveAgent', agentId: 'ghost' },
+        { type: 'ReviveOffers', frameworkId: 'B' },
+      ],
+      thenMs: 0,
+    },
+    {
+      ops: offered => [
+        { type: 'RecoverResources', frameworkId: 'B', agentId: 'a2', resources: offerOf(offered, 'a2').resources },
+        { type: 'ActivateAgent', agentId: 'a2' },
+        { type: 'AddAgent', agentId: 'a3', total: R('cpus:1;mem:512') },
+      ],
+      thenMs: 3000,
+    },
+  ]
+}
+
+/** The metrics both runs must agree on (durations differ from run to run). */
+function countedMetrics(metrics: MetricsRegistry): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics.snapshot()).filter(([k]) => !k.startsWith('allocator/allocation_run_ms')))
+}
+
+t.test('an Ops batch is handled like the same events sent one by one: offers, cycles, metrics', async t => {
+  const oneByOne = harness(1000)
+  const batched = harness(1000)
+  for (const step of scenario()) {
+    const ops = step.ops(oneByOne.cycles.flatMap(c => c.offers))
+    for (const op of ops) oneByOne.actor.send(op)
+    batched.actor.send({ type: 'Ops', ops })
+    oneByOne.clock.advance(step.thenMs)
+    batched.clock.advance(step.thenMs)
+    t.same(batched.cycles, oneByOne.cycles, `the same cycles after ${ops.map(o => o.type).join(', ')}`)
+  }
+  const summary = batched.cycles.map(c => ({ at: c.at, offers: c.offers.map(o => `${o.frameworkId}:${o.agentId}`) }))
+  t.same(
+    summary,
+    [
+      { at: 0, offers: ['A:a1', 'B:a2'] },
+      { at: 500, offers: ['B:a1'] },
+      { at: 500, offers: ['A:a2', 'B:a3'] },
+    ],
+    'each batch with a trigger allocates at once; the one without waits',
+  )
+  t.same(countedMetrics(batched.metrics), countedMetrics(oneByOne.metrics))
+  t.equal(batched.metrics.snapshot()['allocator/invalid_events'], 3, 'invalid ops are counted and skipped, the rest of their batch applies')
+  t.equal(batched.actor.getSnapshot().status, 'active')
+  oneByOne.actor.stop()
+  batched.actor.stop()
+})
+
+t.test('while paused an Ops batch applies and no cycle runs; after resume the next cycle sees it', async t => {
+  const { clock, actor, cycles, metrics } = harness(1000)
+  actor.send({ type: 'Pause' })
+  actor.send({
+    type: 'Ops',
+    ops: [
+      { type: 'AddFramework', frameworkId: 'A', roles: ['*'] },
+      { type: 'AddAgent', agentId: 'a1', total: R('cpus:2;mem:1024') },
+      { type: 'RemoveAgent', agentId: 'ghost' },
+    ],
+  })
+  clock.advance(5000)
+  t.equal(metrics.snapshot()['allocator/allocation_runs'] ?? 0, 0, 'paused: no cycles')
+  t.equal(metrics.snapshot()['allocator/invalid_events'], 1, 'applied while paused')
+  actor.send({ type: 'Resume' })
+  clock.advance(1000)
+  t.equal(cycles.length, 1)
+  t.same(cycles[0]!.offers.map(o => o.agentId), ['a1'])
+  actor.send({ type: 'Ops', ops: [] })
+  clock.advance(0)
+  t.equal(cycles.length, 1, 'an empty batch triggers nothing')
+  actor.stop()
+})
+
+t.test('ops still queued by the sender are applied before a cycle, in order, once', async t => {
+  const queued = new AllocatorOpQueue()
+  const { clock, actor, cycles, metrics } = harness(1000, queued)
+  queued.push({ type: 'AddFramework', frameworkId: 'A', roles: ['*'] })
+  queued.push({ type: 'AddAgent', agentId: 'a1', total: R('cpus:2;mem:1024') })
+  queued.push({ type: 'DeactivateAgent', agentId: 'a1' })
+  queued.push({ type: 'AddAgent', agentId: 'a2', total: R('cpus:1;mem:512') })
+  clock.advance(1000)
+  t.equal(queued.size, 0, 'the interval cycle took them')
+  t.same(cycles.map(c => c.offers.map(o => o.agentId)), [['a2']], 'applied in order: a1 was deactivated after it was added')
+  t.equal(metrics.snapshot()['allocator/event_queue_dispatches'], 4)
+  clock.advance(1000)
+  t.equal(metrics.snapshot()['allocator/invalid_events'] ?? 0, 0, 'not applied twice')
   actor.stop()
 })
