@@ -119,13 +119,16 @@ export async function run(args: string[]): Promise<void> {
       framework: { user: 'bench', name: 'probe' },
       callbacks: {
         offers: (driver, offers) => {
-          if (Date.now() > killedAt && !firstOfferAfter) {
-            firstOfferAfter = Date.now()
-            flowing()
-          }
           // A long filter: a short one had the leader offer 10,000 agents again every allocation
           // cycle, and the probe's declines competed with the reregistrations being measured.
           driver.decline(offers, { refuse_seconds: 3600 })
+          if (Date.now() > killedAt && !firstOfferAfter) {
+            firstOfferAfter = Date.now()
+            flowing()
+            // Seen what it came for: as a framework with nothing to run, it asks for no more
+            // (otherwise the new leader offers it, and it declines, each agent as it comes back).
+            driver.suppress()
+          }
         },
       },
     })
