@@ -1,6 +1,6 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
-import { connect } from '@nats-io/transport-node'
+import { connect, type ConnectionOptions } from '@nats-io/transport-node'
 import { Kvm } from '@nats-io/kv'
 import { createLogger } from '../../runtime/index.js'
 import { RegistryFencedError, deleteEntry, encodeEntry, loadRegistry, registryKey, type RegistryWrite } from '../../actors/master/index.js'
@@ -30,13 +30,19 @@ async function until(cond: () => boolean, what: string, ms = 20_000): Promise<vo
   }
 }
 
-t.test('the registry in JetStream KV: one key per entity, batches, load, fencing, a corrupt entry', { skip }, async t => {
+/** A nats-server of the test's own and two client connections to it, all torn down with the test. */
+async function serverWithTwoClients(t: Test, options: Partial<ConnectionOptions> = {}) {
   const server = await startNatsServer()
   t.teardown(() => server.stop())
-  const nc1 = await connect({ servers: server.url })
-  t.teardown(() => nc1.close())
-  const nc2 = await connect({ servers: server.url })
-  t.teardown(() => nc2.close())
+  const first = await connect({ servers: server.url, ...options })
+  t.teardown(() => first.close())
+  const second = await connect({ servers: server.url, ...options })
+  t.teardown(() => second.close())
+  return { server, first, second }
+}
+
+t.test('the registry in JetStream KV: one key per entity, batches, load, fencing, a corrupt entry', { skip }, async t => {
+  const { first: nc1, second: nc2 } = await serverWithTwoClients(t)
   const bucket = registryBucket('test')
   const store = await JetStreamRegistryStore.open(nc1, { bucket })
   t.same(await store.load(), [], 'empty at first')
@@ -119,12 +125,7 @@ async function revisions(nc: Awaited<ReturnType<typeof connect>>, bucket: string
 }
 
 t.test("a deposed leader's batch in flight is refused entry by entry once a successor fenced: none of its puts lands after the fence", { skip }, async t => {
-  const server = await startNatsServer()
-  t.teardown(() => server.stop())
-  const nc1 = await connect({ servers: server.url })
-  t.teardown(() => nc1.close())
-  const nc2 = await connect({ servers: server.url })
-  t.teardown(() => nc2.close())
+  const { first: nc1, second: nc2 } = await serverWithTwoClients(t)
   const bucket = registryBucket('inflight')
   const deposed = await JetStreamRegistryStore.open(nc1, { bucket })
   const successor = await JetStreamRegistryStore.open(nc2, { bucket })
@@ -202,12 +203,7 @@ t.test('a failure of one of its own writes, or a stray writer, does not depose a
 })
 
 t.test("a following store's load() is a full read of the bucket, as of the fence or later", { skip }, async t => {
-  const server = await startNatsServer()
-  t.teardown(() => server.stop())
-  const ncLeader = await connect({ servers: server.url })
-  t.teardown(() => ncLeader.close())
-  const ncStandby = await connect({ servers: server.url })
-  t.teardown(() => ncStandby.close())
+  const { server, first: ncLeader, second: ncStandby } = await serverWithTwoClients(t)
   const bucket = registryBucket('follow')
   const leader = await JetStreamRegistryStore.open(ncLeader, { bucket })
   const term1 = await leader.fence(1)
@@ -242,12 +238,7 @@ t.test("a following store's load() is a full read of the bucket, as of the fence
 })
 
 t.test('a following store still loads everything after the server restarted under it', { skip }, async t => {
-  const server = await startNatsServer()
-  t.teardown(() => server.stop())
-  const ncLeader = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 })
-  t.teardown(() => ncLeader.close())
-  const ncStandby = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 })
-  t.teardown(() => ncStandby.close())
+  const { server, first: ncLeader, second: ncStandby } = await serverWithTwoClients(t, { maxReconnectAttempts: -1, reconnectTimeWait: 100 })
   const bucket = registryBucket('restart')
   const leader = await JetStreamRegistryStore.open(ncLeader, { bucket })
   const standby = await JetStreamRegistryStore.open(ncStandby, { bucket, follow: { servers: [server.url] } })
