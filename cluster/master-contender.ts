@@ -150,9 +150,8 @@ export class MasterContender {
    * Whether this master may still act as leader: the lease's deadline (written by the lease
    * worker, read here with one atomic load) has not passed. It turns false on time even while this
    * thread is busy and has not yet heard that the worker stepped down. The registry writes of the
-   * master actor check it (leaseGuarded below); messages the actor sends do not (yet): the cheap
-   * central place for that is the runtime's send for the master's pid, where runtime/ would need
-   * a hook that knows nothing of leases (e.g. a `mayAct()` predicate per spawned actor).
+   * master actor check it (leaseGuarded below), and so does every message the actor sends (the
+   * runtime asks its `mayAct` before each).
    */
   leaseValid(): boolean {
     return this.keeper ? this.keeper.leaseValid() : this.o.registry === 'in_memory'
@@ -183,6 +182,9 @@ export class MasterContender {
     )
     this.handle = this.runtime.spawn(masterMachine, {
       name: 'master',
+      // Past the lease's deadline the master sends nothing, even before this thread has heard
+      // that the lease worker stepped down (registry writes are checked the same way below).
+      ...(this.keeper ? { mayAct: () => this.leaseValid() } : {}),
       input: {
         // The registry says which agents may still come back; no blanket recovery window is needed.
         options: { ...this.o.masterOptions, recovering: false, epoch, idPrefix: `${nodeNameFor(this.o.hostname)}-${Date.now().toString(36)}` },

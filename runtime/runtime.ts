@@ -44,6 +44,12 @@ export interface SpawnOptions {
   /** Merged with `{ port }` into the machine's input. */
   input?: Record<string, unknown>
   restart?: boolean | RestartPolicy
+  /**
+   * Asked before each message the actor sends or replies: false drops it (counted as
+   * `runtime/messages_unsent/may_not_act`). A leader whose lease has run out sends nothing more,
+   * even before it has heard that it lost the lease (a thread that stalled past its lease).
+   */
+  mayAct?: () => boolean
 }
 
 /** What spawn() returns to the code that started the actor (in-process only). */
@@ -221,7 +227,7 @@ export class Runtime {
     const pid = makePid(options.name, this.node)
     if (options.name.startsWith('_')) throw new PidError(`pid '${pid}': names starting with '_' are reserved for the runtime`)
     if (this.actors.has(pid)) throw new PidError(`pid '${pid}' is already in use in this runtime`)
-    const port = this.makePort(pid)
+    const port = this.makePort(pid, options.mayAct)
     const hosted: Hosted = {
       pid,
       machine,
@@ -516,20 +522,28 @@ export class Runtime {
 
   // --- links and liveness --------------------------------------------------------------------
 
-  private makePort(self: Pid): ActorPort {
+  private allowedToAct(mayAct: () => boolean): boolean {
+    if (mayAct()) return true
+    this.metrics.counter('runtime/messages_unsent/may_not_act').inc()
+    return false
+  }
+
+  private makePort(self: Pid, mayAct?: () => boolean): ActorPort {
     const log = this.log.child({ actor: self })
     return {
       self,
       clock: this.clock,
       log,
       metrics: this.metrics,
-      send: (to, type, body) => this.send(self, to, type, body),
+      send: (to, type, body) => {
+        if (mayAct === undefined || this.allowedToAct(mayAct)) this.send(self, to, type, body)
+      },
       request: (to, type, body, options) => this.requestFrom(self, to, type, body, options),
       reply: (request, type, body) => {
         if (request.id === undefined || request.replyTo === undefined) {
           throw new Error(`cannot reply to ${request.type} from ${request.from}: it was not sent as a request`)
         }
-        this.send(self, request.replyTo, type, body, request.id)
+        if (mayAct === undefined || this.allowedToAct(mayAct)) this.send(self, request.replyTo, type, body, request.id)
       },
       now: () => this.clock.now(),
       link: target => this.link(self, target),

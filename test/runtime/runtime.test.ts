@@ -339,3 +339,24 @@ t.test('a peer whose pongs are late but whose messages keep coming is not report
   w.clock.advance(1000)
   t.same(exits().map(e => [e.pid, e.reason]), [['talker@n2', 'unreachable']], 'silence and no pongs: unreachable')
 })
+
+t.test('an actor spawned with mayAct sends and replies nothing while it answers false', async t => {
+  const w = simWorld()
+  const { rt: r1 } = w.runtime('n1')
+  const { rt: r2 } = w.runtime('n2')
+  let acting = true
+  const leader = r2.spawn(recorderMachine, { name: 'leader', mayAct: () => acting })
+  const peer = r1.spawn(recorderMachine, { name: 'peer' })
+  r1.send(peer.pid, leader.pid, 'Ping', { n: 1 })
+  w.clock.runUntilIdle()
+  t.same(ctx(peer).seen.map(s => s.type), ['Pong'], 'answers while it may act')
+  acting = false
+  r1.send(peer.pid, leader.pid, 'Ping', { n: 2 })
+  const echo = r1.request(leader.pid, 'Echo', { text: 'x' }, { timeoutMs: 500 })
+  echo.catch(() => {})
+  await w.clock.advanceAsync(1000)
+  t.equal(ctx(leader).seen.length, 2, 'it still receives')
+  t.same(ctx(peer).seen.map(s => s.type), ['Pong'], 'but its Pong is not sent')
+  await t.rejects(echo, RequestTimeoutError, 'nor its reply')
+  t.equal(r2.metrics.snapshot()['runtime/messages_unsent/may_not_act'], 2)
+})
