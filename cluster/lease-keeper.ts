@@ -47,8 +47,12 @@ export class LeaseWorkerError extends Error {
   override name = 'LeaseWorkerError'
 }
 
-/** How long stop() waits for the worker to release and close before terminating it. */
-const STOP_GRACE_MS = 5000
+/**
+ * How long stop() waits for the worker to release and close before terminating it. A release
+ * takes milliseconds; with NATS gone it would wait out a request timeout, and an unreleased lease
+ * expires by itself anyway.
+ */
+const STOP_GRACE_MS = 1500
 
 export class LeaseKeeper {
   private heartbeat: unknown

@@ -339,6 +339,10 @@ export class Runtime {
     this.runtimeSub.unsubscribe()
     try {
       await this.transport.flush()
+    } catch (err) {
+      // The bus is gone (a NATS server stopped first): what was still queued is lost, as it would
+      // be if this process died. Closing must still finish, so a daemon can stop cleanly.
+      this.log.warn({ err: (err as Error).message }, `closing without flushing: ${(err as Error).message}`)
     } finally {
       await this.transport.close()
     }

@@ -360,3 +360,13 @@ t.test('an actor spawned with mayAct sends and replies nothing while it answers 
   await t.rejects(echo, RequestTimeoutError, 'nor its reply')
   t.equal(r2.metrics.snapshot()['runtime/messages_unsent/may_not_act'], 2)
 })
+
+t.test('close() finishes when the bus cannot flush (a NATS server that stopped first)', async t => {
+  const transport = new LocalTransport(new LocalBus())
+  transport.flush = () => Promise.reject(new Error('connection disconnected'))
+  const rt = new Runtime({ transport, node: 'n1' })
+  rt.registerMessages(TestMessages)
+  rt.spawn(recorderMachine, { name: 'a' })
+  await t.resolves(rt.close(), 'closed anyway')
+  t.equal(rt.actorCount(), 0)
+})
