@@ -309,7 +309,18 @@ export const agentMachine = setup({
           { actions: ({ context, event }) => context.core.onExecutorExited(event.pid) },
         ],
         AgentRegistered: { actions: ({ context }) => context.port.log.warn('already registered') },
-        AgentReregistered: { actions: ({ context }) => context.port.log.warn('already reregistered') },
+        // Mesos Slave::reregistered reconciles in every state: an answer to a retry that crossed
+        // the first answer still names the tasks the master believes this agent runs.
+        AgentReregistered: [
+          {
+            guard: and(['fromMaster', 'reregisteredAsThisAgent']),
+            actions: ({ context, event }) => {
+              context.port.log.debug('already reregistered: reconciling the tasks the answer names')
+              for (const reconcile of event.body.reconciliations ?? []) context.core.onReconcileTasks(reconcile)
+            },
+          },
+          { actions: ({ context }) => context.port.log.warn('already reregistered') },
+        ],
       },
     },
     terminating: {

@@ -157,6 +157,10 @@ t.test('a framework without checkpoint: nothing is recorded but its run, whose p
   w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' }, reconciliations: [{ framework_id: { value: 'F1' }, statuses: [{ task_id: { value: 't1' }, state: 'TASK_RUNNING' }] }] })
   await w.settle()
   t.match(updates(w).find(u => u.status.task_id.value === 't1')?.status, { state: 'TASK_LOST', reason: 'REASON_RECONCILIATION' })
+  // An answer to a retry that crossed the first one reconciles too (Mesos does in every state).
+  w.fromMaster('AgentReregistered', { agent_id: { value: 'A1' }, reconciliations: [{ framework_id: { value: 'F1' }, statuses: [{ task_id: { value: 't9' }, state: 'TASK_RUNNING' }] }] })
+  await w.settle()
+  t.match(updates(w).find(u => u.status.task_id.value === 't9')?.status, { state: 'TASK_LOST', reason: 'REASON_RECONCILIATION' }, 'already reregistered: still reconciled')
 })
 
 t.test('--recover=cleanup kills every run the previous agent left and forgets the checkpoint', async t => {
