@@ -39,13 +39,7 @@ t.test('one of three contenders leads; the others follow it; refreshes keep the 
 })
 
 t.test('a dead leader is replaced within lease + poll interval', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, LEASE)
-  const a = contender(clock, store, 'a')
-  const b = contender(clock, store, 'b')
-  a.election.start()
-  await clock.advanceAsync(10)
-  b.election.start()
+  const { clock, store, a, b } = await leaderThenStandby(LEASE, contender)
   await clock.advanceAsync(10)
   t.equal(a.election.state, 'leading')
   t.equal(b.election.state, 'standby')
@@ -58,13 +52,7 @@ t.test('a dead leader is replaced within lease + poll interval', async t => {
 })
 
 t.test('a leader that cannot refresh steps down before its lease can expire; a stale CAS deposes', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, LEASE)
-  const a = contender(clock, store, 'a')
-  const b = contender(clock, store, 'b')
-  a.election.start()
-  await clock.advanceAsync(10)
-  b.election.start()
+  const { clock, store, a, b } = await leaderThenStandby(LEASE, contender)
   await clock.advanceAsync(10)
   store.available = false
   const cutAt = clock.now()
@@ -91,13 +79,7 @@ t.test('a leader that cannot refresh steps down before its lease can expire; a s
 })
 
 t.test('stop() releases the lease so a standby takes over at once', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, LEASE)
-  const a = contender(clock, store, 'a')
-  const b = contender(clock, store, 'b')
-  a.election.start()
-  await clock.advanceAsync(10)
-  b.election.start()
+  const { clock, store, a, b } = await leaderThenStandby(LEASE, contender)
   await clock.advanceAsync(10)
   await a.election.stop()
   t.same(a.events, ['elected:1', 'deposed:stopped'])
@@ -174,6 +156,18 @@ function contenderOn(clock: SimClock, store: LeaseStore, name: string, pollMs = 
   return { election, events, seen }
 }
 
+/** Contenders a and b on one store: a starts first (and leads), b 10 ms later. */
+async function leaderThenStandby<C extends { election: LeaderElection }>(ttlMs: number, make: (clock: SimClock, store: MemoryLeaseStore, name: string) => C) {
+  const clock = new SimClock()
+  const store = new MemoryLeaseStore(clock, ttlMs)
+  const a = make(clock, store, 'a')
+  const b = make(clock, store, 'b')
+  a.election.start()
+  await clock.advanceAsync(10)
+  b.election.start()
+  return { clock, store, a, b }
+}
+
 function kill(election: LeaderElection): void {
   // The process dies: its timers never fire again, nothing is released.
   ;(election as unknown as { current: string }).current = 'stopped'
@@ -245,13 +239,7 @@ t.test('two standbys racing for a stale lease: exactly one leads, the other foll
 })
 
 t.test('a deposed leader that wakes up fails its refresh and steps down; it stopped acting before the successor began', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, NO_TTL)
-  const a = contenderOn(clock, store, 'a')
-  const b = contenderOn(clock, store, 'b')
-  a.election.start()
-  await clock.advanceAsync(10)
-  b.election.start()
+  const { clock, store, a, b } = await leaderThenStandby(NO_TTL, contenderOn)
   await clock.advanceAsync(2000)
   const deadline = a.election.deadline!
   // A long GC pause: a runs nothing (not even its expiry timer) until it wakes.
@@ -271,13 +259,7 @@ t.test('a deposed leader that wakes up fails its refresh and steps down; it stop
 })
 
 t.test('serve() marks the lease serving at once; standbys see the leader before and once it serves', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, NO_TTL)
-  const a = contenderOn(clock, store, 'a')
-  const b = contenderOn(clock, store, 'b')
-  a.election.start()
-  await clock.advanceAsync(10)
-  b.election.start()
+  const { clock, store, a, b } = await leaderThenStandby(NO_TTL, contenderOn)
   await clock.advanceAsync(200)
   t.same(
     b.seen.map(l => l && `${l.pid}:${l.serving}`),
