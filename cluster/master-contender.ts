@@ -102,9 +102,10 @@ export class MasterContender {
         replicas: o.replicas,
         self: { pid: contender.masterPid, hostname: o.hostname, port: o.port },
         pollMs: o.leasePollMs,
-        // Refresh at half the lease, not 75 %: on a loaded 2-core machine (load ~12) a leader whose
-        // refresh was due 750 ms before expiry lost its 3 s lease in each of 4 failover bench runs,
-        // twice while idle; 1.5 s of slack costs one more small KV write per lease.
+        // Refresh at half the lease, not 75 %: when the refresh still ran on the main thread, a
+        // leader whose refresh was due 750 ms before expiry lost its 3 s lease in each of 4 failover
+        // bench runs. On the worker the stalls are gone but NATS itself slows under a launch burst;
+        // 75 % was not measured there, and 1.5 s of slack costs one small KV write per lease.
         refreshFraction: 0.5,
         clock: runtime.clock,
         onElected: epoch => void contender.lead(epoch),

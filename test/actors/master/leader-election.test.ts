@@ -156,6 +156,16 @@ function contenderOn(clock: SimClock, store: LeaseStore, name: string, pollMs = 
   return { election, events, seen }
 }
 
+/** Contender a, leading alone on a store without TTL (takeovers come only from observation). */
+async function leaderAlone() {
+  const clock = new SimClock()
+  const store = new MemoryLeaseStore(clock, NO_TTL)
+  const a = contenderOn(clock, store, 'a')
+  a.election.start()
+  await clock.advanceAsync(10)
+  return { clock, store, a }
+}
+
 /** Contenders a and b on one store: a starts first (and leads), b 10 ms later. */
 async function leaderThenStandby<C extends { election: LeaderElection }>(ttlMs: number, make: (clock: SimClock, store: MemoryLeaseStore, name: string) => C) {
   const clock = new SimClock()
@@ -174,11 +184,7 @@ function kill(election: LeaderElection): void {
 }
 
 t.test('a leader that keeps refreshing is never taken over by observation', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, NO_TTL)
-  const a = contenderOn(clock, store, 'a')
-  a.election.start()
-  await clock.advanceAsync(10)
+  const { clock, store, a } = await leaderAlone()
   const standbys = ['b', 'c'].map(n => contenderOn(clock, store, n))
   for (const s of standbys) s.election.start()
   await clock.advanceAsync(10 * 60_000)
@@ -194,11 +200,7 @@ t.test('a leader that keeps refreshing is never taken over by observation', asyn
 })
 
 t.test('a dead leader is replaced at first observation of its last revision + lease, within one poll', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, NO_TTL)
-  const a = contenderOn(clock, store, 'a')
-  a.election.start()
-  await clock.advanceAsync(10)
+  const { clock, store, a } = await leaderAlone()
   const { reader, firstRead } = observing(store, clock)
   const b = contenderOn(clock, reader, 'b')
   b.election.start()
@@ -216,11 +218,7 @@ t.test('a dead leader is replaced at first observation of its last revision + le
 })
 
 t.test('two standbys racing for a stale lease: exactly one leads, the other follows it', async t => {
-  const clock = new SimClock()
-  const store = new MemoryLeaseStore(clock, NO_TTL)
-  const a = contenderOn(clock, store, 'a')
-  a.election.start()
-  await clock.advanceAsync(10)
+  const { clock, store, a } = await leaderAlone()
   kill(a.election)
   // Started together with the same poll: they observe the same revision at the same instant and
   // send their compare-and-sets in the same tick.

@@ -1,7 +1,7 @@
 // What a removed agent reports when it comes back is re-added, terminal tasks too, and so is a
 // task the agent runs that the master had dropped (cluster/sim K8, K9).
 import t from 'tap'
-import { MasterWorld, commandTask, cpusOf, resourcesJson, type Party } from './support/harness.js'
+import { MasterWorld, commandTask, cpusOf, resourcesJson, type Party, launchOnLastOffer } from './support/harness.js'
 
 const U1 = 'AAAAAAAAAAAAAAAAAAAAAA=='
 const U2 = 'BBBBBBBBBBBBBBBBBBBBBB=='
@@ -88,8 +88,7 @@ t.test('reconciling a task retired with its agent while its terminal update was 
   const agent = w.registerAgent('agent', 'a1', 'cpus:4;mem:4096')
   const f = w.subscribe('sched', 'f1', { capabilities: [{ type: 'PARTITION_AWARE' }] })
   w.settle(1100)
-  const offer = f.last('Offers')!.body.offers[0]
-  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agent.id, 'cpus:1;mem:128')] } }] })
+  launchOnLastOffer(f, [commandTask('t1', agent.id, 'cpus:1;mem:128')])
   w.settle()
   update(agent, f.id(), 't1', 'TASK_FINISHED', U1)
   w.settle()

@@ -1,7 +1,7 @@
 // A lost RunTask must not leave its task TASK_STAGING for ever (cluster/sim K5).
 import t from 'tap'
 import { DEFAULT_MASTER_OPTIONS, MasterCore } from '../../../actors/master/index.js'
-import { MasterWorld, commandTask } from './support/harness.js'
+import { MasterWorld, commandTask, launchOnLastOffer } from './support/harness.js'
 
 t.test('a task staging too long is asked about at its agent; its TASK_LOST releases the resources', async t => {
   const w = new MasterWorld({ taskStagingTimeoutMs: 10_000 })
@@ -42,8 +42,7 @@ t.test('tasks on a disconnected agent are left to its reregistration', async t =
   const agent = w.registerAgent('agent', 'a1', 'cpus:4;mem:4096')
   const f = w.subscribe('sched', 'f1')
   w.settle(1100)
-  const offer = f.last('Offers')!.body.offers[0]
-  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agent.id, 'cpus:1;mem:128')] } }] })
+  launchOnLastOffer(f, [commandTask('t1', agent.id, 'cpus:1;mem:128')])
   w.settle()
   agent.answering.pings = false
   w.core.exited(agent.pid)

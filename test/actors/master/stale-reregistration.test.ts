@@ -3,7 +3,7 @@
 // (cluster/sim K13, seed 174: a finished task answered TASK_RUNNING to reconciliation). A master
 // elected through the lease drops a ReregisterAgent stamped with another term's epoch.
 import t from 'tap'
-import { MasterWorld, commandTask, resourcesJson } from './support/harness.js'
+import { MasterWorld, commandTask, resourcesJson, launchOnLastOffer } from './support/harness.js'
 
 const AGENT = { hostname: 'a1', port: 5051, resources: resourcesJson('cpus:4;mem:4096'), id: { value: 'S0' } }
 
@@ -52,8 +52,7 @@ t.test('a master elected through the lease stamps its epoch on the tasks it laun
   const agent = w.registerAgent('agent', 'a1', 'cpus:4;mem:4096')
   const f = w.subscribe('sched', 'f1')
   w.settle(1100)
-  const offer = f.last('Offers')!.body.offers[0]
-  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agent.id, 'cpus:1;mem:128')] } }] })
+  launchOnLastOffer(f, [commandTask('t1', agent.id, 'cpus:1;mem:128')])
   w.settle()
   t.equal(agent.last('RunTask')?.body.master_epoch, 3)
 })

@@ -139,6 +139,12 @@ export function commandTask(id: string, agentId: string, resources: string, comm
   }
 }
 
+/** The framework accepts its latest offer's first entry to launch `tasks` there. */
+export function launchOnLastOffer(f: Party & { id: () => string }, tasks: Record<string, unknown>[]): void {
+  const offer = f.last('Offers')!.body.offers[0]
+  f.send('Accept', { framework_id: { value: f.id() }, offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: tasks } }] })
+}
+
 export function resourcesJson(text: string): unknown[] {
   return toJson(parseResources(text))
 }
